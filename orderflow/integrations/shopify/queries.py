@@ -1,0 +1,89 @@
+"""The Admin GraphQL operations this app sends, by name.
+
+The sandbox recognises each operation by its name, so a new operation is added here and there.
+"""
+
+ADDRESS_FIELDS = """
+    name firstName lastName company address1 address2 city
+    province provinceCode zip country countryCodeV2 phone
+"""
+
+ORDER_FIELDS = f"""
+  id legacyResourceId name email createdAt updatedAt cancelledAt cancelReason test note tags
+  displayFinancialStatus displayFulfillmentStatus
+  totalPriceSet {{ shopMoney {{ amount currencyCode }} }}
+  customer {{ id legacyResourceId firstName lastName
+             defaultEmailAddress {{ emailAddress }} defaultPhoneNumber {{ phoneNumber }} }}
+  shippingAddress {{ {ADDRESS_FIELDS} }}
+  billingAddress {{ {ADDRESS_FIELDS} }}
+  lineItems(first: 100) {{
+    nodes {{
+      id title sku quantity requiresShipping isGiftCard unfulfilledQuantity
+      originalUnitPriceSet {{ shopMoney {{ amount currencyCode }} }}
+      variant {{ legacyResourceId }}
+      product {{ legacyResourceId }}
+    }}
+  }}
+"""
+
+SHOP_INFO = """
+query ShopInfo {
+  shop { id name email myshopifyDomain currencyCode }
+}
+"""
+
+ORDERS_UPDATED_SINCE = f"""
+query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ {ORDER_FIELDS} }}
+  }}
+}}
+"""
+
+ORDER_FULFILLMENT_ORDERS = """
+query OrderFulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 5) {
+      nodes {
+        id status
+        assignedLocation { name location { id } }
+        fulfillmentHolds { reason reasonNotes }
+        lineItems(first: 100) {
+          nodes { id remainingQuantity requiresShipping sku inventoryItemId lineItem { id } }
+        }
+      }
+    }
+  }
+}
+"""
+
+INVENTORY_AT_LOCATION = """
+query InventoryAtLocation($ids: [ID!]!, $locationId: ID!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem {
+      id tracked
+      inventoryLevel(locationId: $locationId) {
+        quantities(names: ["on_hand"]) { name quantity }
+      }
+    }
+  }
+}
+"""
+
+WEBHOOK_SUBSCRIPTIONS = """
+query WebhookSubscriptions {
+  webhookSubscriptions(first: 100) { nodes { id topic uri } }
+}
+"""
+
+WEBHOOK_SUBSCRIPTION_CREATE = """
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!,
+                                   $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+"""
