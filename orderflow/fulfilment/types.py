@@ -96,6 +96,7 @@ class StockLine:
     on_hand: int | None  # None: the item's inventory is not tracked
     sku: str | None = None
     title: str | None = None
+    location_name: str | None = None  # where this line ships from; None: the plan's location
 
 
 @dataclass(frozen=True)

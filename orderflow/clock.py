@@ -1,0 +1,79 @@
+"""Scheduled work: the outbox dispatcher, its sweeper, and the reconciler's timetable.
+
+Production runs it as its own process (`flask --app orderflow clock`, see the Procfile); several
+clocks may run at once, since every step locks the rows it takes. The embedded mode runs it in a
+thread of the web process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from . import outbox
+from .jobs.reconcile import reconcile_shop
+from .models import Shop, utcnow
+from .queue import QueueUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def schedule_reconciles(svc) -> int:
+    """Enqueue a reconciler pass for every installed shop whose last pass is old enough."""
+    due = utcnow() - timedelta(seconds=svc.settings.RECONCILE_INTERVAL_SECONDS)
+    with svc.db.session() as s:
+        ids = s.scalars(select(Shop.id).where(
+            Shop.access_token.is_not(None),
+            or_(Shop.reconciled_through.is_(None), Shop.reconciled_through < due),
+        )).all()
+    job_ids = {i: f"reconcile-{i}" for i in ids}
+    try:
+        running = svc.queue.alive(list(job_ids.values())) if ids else set()
+        calls = [reconcile_shop.call(i, job_id=j) for i, j in job_ids.items() if j not in running]
+        if calls:
+            svc.queue.enqueue_many(calls)
+    except QueueUnavailable as exc:
+        log.warning("clock: reconciler passes wait for the queue: %s", exc)
+        return 0
+    return len(calls)
+
+
+class Clock:
+    def __init__(self, app, sweep_every: float = 30.0, reconcile_every: float = 30.0):
+        self._app = app
+        self._sweep_every = sweep_every
+        self._reconcile_every = reconcile_every
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        svc = self._app.extensions["orderflow"]
+        poll = svc.settings.OUTBOX_POLL_SECONDS
+        next_sweep = next_reconcile = 0.0
+        with self._app.app_context():
+            while not self._stop.is_set():
+                try:
+                    moved = outbox.dispatch(svc)
+                    now = time.monotonic()
+                    if now >= next_sweep:
+                        outbox.sweep(svc)
+                        next_sweep = now + self._sweep_every
+                    if now >= next_reconcile:
+                        schedule_reconciles(svc)
+                        next_reconcile = now + self._reconcile_every
+                except Exception:
+                    log.exception("clock: a pass failed; trying again")
+                    moved = 0
+                if not moved:
+                    self._stop.wait(poll)
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="clock", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,147 @@
+"""The embedded demo: a sandbox shop, a real install, varied orders, and what became of them."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from .app import create_app
+from .clock import Clock
+from .migrate import upgrade
+from .models import Order, WebhookDelivery
+
+SHOP = "demo-store.myshopify.com"
+DEMO_DB = Path("instance") / "demo.db"
+ADDRESS = {"first_name": "Ada", "last_name": "Lovelace", "address1": "12 Analytical Row",
+           "city": "Portland", "province": "Oregon", "province_code": "OR", "zip": "97205",
+           "country": "United States", "country_code": "US", "phone": "+1 503 555 0100"}
+
+
+def demo_orders() -> list[tuple[str, dict]]:
+    """What a real store sends in a day, the awkward cases included."""
+    many = [{"sku": "MUG-BLUE", "quantity": 1, "price": "1.50"} for _ in range(60)]
+    return [
+        ("paid", {"line_items": [{"sku": "MUG-BLUE", "quantity": 2}], "financial_status": "paid",
+                  "customer": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}}),
+        ("pending payment", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1}], "financial_status": "pending"}),
+        ("partly paid", {"line_items": [{"sku": "MUG-BLUE", "quantity": 3}], "financial_status": "partially_paid"}),
+        ("digital only", {"line_items": [{"title": "E-book: Knitting", "quantity": 1, "price": "9.00",
+                                          "requires_shipping": False}], "shipping_address": None}),
+        ("unicode names", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1}],
+                           "customer": {"first_name": "José", "last_name": "Müller-Łukasiewicz",
+                                        "email": "jose@example.com"},
+                           "shipping_address": {"first_name": "美咲", "last_name": "佐藤",
+                                                "address1": "千代田区丸の内1-1", "city": "東京",
+                                                "zip": "100-0005", "province_code": "JP-13",
+                                                "country": "Japan", "country_code": "JP"}}),
+        ("in euros", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1, "price": "12.90"}], "currency": "EUR"}),
+        ("in yen", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1, "price": "1800"}], "currency": "JPY"}),
+        ("60 line items", {"line_items": many}),
+        ("too few in stock", {"line_items": [{"sku": "MUG-BLUE", "quantity": 500}]}),
+        ("to be cancelled", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1}]}),
+        ("edited after creation", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1}],
+                                   "shipping_address": dict(ADDRESS, zip="")}),
+    ]
+
+
+def _serve(app, port: int):
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
+    return server
+
+
+def _install(app_url: str) -> None:
+    with httpx.Client(follow_redirects=True, timeout=30) as browser:
+        page = browser.get(f"{app_url}/auth/install", params={"shop": SHOP})
+    if page.status_code != 200 or "installed" not in page.text.lower():
+        raise SystemExit(f"install failed ({page.status_code}): {page.text[:300]}")
+
+
+def _wait(condition, what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"demo: timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def _place_orders(sandbox: httpx.Client) -> list[str]:
+    names = []
+    for label, spec in demo_orders():
+        spec = {"email": "buyer@example.com", "shipping_address": ADDRESS, **spec}
+        order = sandbox.post(f"/sandbox/shops/{SHOP}/orders", json=spec).raise_for_status().json()
+        names.append((label, order))
+    by_label = dict(names)
+    sandbox.post(f"/sandbox/shops/{SHOP}/orders/{by_label['to be cancelled']['id']}/cancel",
+                 json={"reason": "customer"}).raise_for_status()
+    sandbox.put(f"/sandbox/shops/{SHOP}/orders/{by_label['edited after creation']['id']}",
+                json={"shipping_address": ADDRESS}).raise_for_status()
+    return [(label, order["name"]) for label, order in names]
+
+
+def _processed(svc):
+    def done() -> bool:
+        with svc.db.session() as s:
+            waiting = s.scalar(select(func.count()).select_from(WebhookDelivery)
+                               .where(WebhookDelivery.status.in_(("pending", "queued"))))
+        return waiting == 0 and svc.queue.idle()
+    return done
+
+
+def print_table(svc, labels: dict[str, str], out=sys.stdout) -> None:
+    with svc.db.session() as s:
+        orders = s.scalars(select(Order).order_by(Order.id)).all()
+    row = "{:<8} {:<22} {:<28} {:>12} {:<15} {:<16} {}"
+    print(row.format("Order", "Case", "Customer", "Total", "Payment", "State", "Hold reason"), file=out)
+    for o in orders:
+        who = (o.shipping_address or {}).get("name") or o.email or "-"
+        print(row.format(o.name, labels.get(o.name, ""), who[:28], f"{o.total_price:.2f} {o.currency}",
+                         o.financial_status or "-", o.state, o.hold_reason or ""), file=out)
+
+
+def run_demo(port: int, sandbox_port: int, keep_serving: bool = True) -> None:
+    from .sandbox.shopify import SandboxShopify
+
+    app_url, sandbox_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
+    DEMO_DB.parent.mkdir(exist_ok=True)
+    DEMO_DB.unlink(missing_ok=True)
+    os.environ.pop("REDIS_URL", None)
+    app = create_app({"DATABASE_URL": f"sqlite:///{DEMO_DB}", "APP_URL": app_url,
+                      "SHOPIFY_SANDBOX_URL": sandbox_url, "RECONCILE_INTERVAL_SECONDS": 60.0})
+    svc = app.extensions["orderflow"]
+    upgrade(svc.settings.DATABASE_URL)
+    sandbox = SandboxShopify(svc.settings.SHOPIFY_API_KEY, svc.settings.SHOPIFY_API_SECRET,
+                             app_webhooks_uri=svc.webhook_uri, port=sandbox_port).start()
+    server = _serve(app, port)
+    Clock(app).start_thread()
+    print(f"sandbox Shopify at {sandbox.url}; the app at {app_url}")
+
+    with httpx.Client(base_url=sandbox.url, timeout=30) as control:
+        control.post("/sandbox/shops", json={"domain": SHOP, "name": "Demo Store"}).raise_for_status()
+        _install(app_url)
+        print(f"installed on {SHOP} through the OAuth code flow")
+        _wait(lambda: len(control.get(f"/sandbox/shops/{SHOP}/webhook-subscriptions").json()
+                          .get("subscriptions", [])) >= 3, "webhook subscriptions")
+        labels = {name: label for label, name in _place_orders(control)}
+    _wait(lambda: sandbox.wait_webhooks_idle(1), "webhook deliveries")
+    _wait(_processed(svc), "order processing")
+    print()
+    print_table(svc, labels)
+    if not keep_serving:
+        server.shutdown()
+        sandbox.stop()
+        return
+    print(f"\nOpen {sandbox.url}/admin/apps/embedded?shop={SHOP} to see the app inside the "
+          "sandbox admin. Ctrl-C stops.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.shutdown()
+        sandbox.stop()

@@ -1,0 +1,1 @@
+"""RQ jobs: thin functions that load state, call the domain and the adapters, and persist."""

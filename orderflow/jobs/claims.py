@@ -1,0 +1,27 @@
+"""Exactly-once effects for recorded deliveries: claim the row, do the work, mark it, one commit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..models import WebhookDelivery, utcnow
+
+FINISHED = ("done", "failed", "skipped")
+
+
+def claim(session, delivery_id: int) -> WebhookDelivery | None:
+    """The delivery, locked for this transaction, or None if another run already finished it."""
+    delivery = session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
+    )
+    if delivery is None or delivery.status in FINISHED:
+        return None
+    return delivery
+
+
+def finish(delivery: WebhookDelivery, status: str = "done", error: str | None = None) -> None:
+    """Close the delivery; its body goes, since it may carry a customer's personal data."""
+    delivery.status = status
+    delivery.error = error
+    delivery.finished_at = utcnow()
+    delivery.payload = None

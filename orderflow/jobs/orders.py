@@ -1,0 +1,73 @@
+"""Turning an order snapshot into our order: read stock from Shopify, then one transaction."""
+
+from __future__ import annotations
+
+from ..fulfilment.order_states import OrderState
+from ..fulfilment.types import FulfilmentPlan, OrderSnapshot
+from ..integrations.shopify import queries
+from ..integrations.shopify.errors import ShopifyAuthError, ShopifyUnavailable
+from ..integrations.shopify.mapping import (
+    PayloadError, fulfilment_plan, id_to_gid, inventory_levels, open_fulfilment_orders,
+)
+from ..orders import apply_snapshot, stored_version
+from ..shop_access import access_token
+from .claims import claim, finish
+
+
+def _ships_something(snap: OrderSnapshot) -> bool:
+    return any(li.requires_shipping and not li.gift_card and li.quantity > 0 for li in snap.line_items)
+
+
+def _needs_plan(stored, snap: OrderSnapshot) -> bool:
+    if snap.cancelled or not _ships_something(snap):
+        return False
+    if stored is None:
+        return True
+    updated_at, state = stored
+    return state != OrderState.CANCELLED.value and snap.updated_at > updated_at
+
+
+def read_plan(svc, shop_id: int, order_id: int) -> tuple[FulfilmentPlan | None, str | None]:
+    """The order's open fulfilment orders and the stock at their locations (two small queries)."""
+    domain, token = access_token(svc, shop_id)
+    data = svc.admin.graphql(domain, token, queries.ORDER_FULFILLMENT_ORDERS,
+                             {"id": id_to_gid("Order", order_id)})
+    try:
+        fulfilment_orders = open_fulfilment_orders(data)
+    except PayloadError as exc:
+        return None, f"Shopify could not give this order's fulfilment orders ({exc})"
+    inventory: dict = {}
+    for fo in fulfilment_orders:
+        items = [line.inventory_item_id for line in fo.lines if line.inventory_item_id]
+        if fo.location_id and items and fo.location_id not in inventory:
+            levels = svc.admin.graphql(domain, token, queries.INVENTORY_AT_LOCATION,
+                                       {"ids": items, "locationId": fo.location_id})
+            inventory[fo.location_id] = inventory_levels(levels)
+    return fulfilment_plan(fulfilment_orders, inventory), None
+
+
+def apply_order(svc, shop_id: int, snap: OrderSnapshot, source: str,
+                delivery_id: int | None = None, hold_if_unreadable: bool = False) -> str | None:
+    """Returns the outcome of `apply_snapshot`, or None when the delivery was already done.
+
+    Shopify unreachable: raise so the job retries; on its last try (`hold_if_unreadable`) the order
+    is recorded anyway, on hold with the reason, rather than lost.
+    """
+    with svc.db.session() as s:
+        stored = stored_version(s, shop_id, snap.shopify_id)
+    plan, problem = None, None
+    if _needs_plan(stored, snap):
+        try:
+            plan, problem = read_plan(svc, shop_id, snap.shopify_id)
+        except (ShopifyUnavailable, ShopifyAuthError) as exc:
+            if not hold_if_unreadable:
+                raise
+            problem = f"Could not check stock in Shopify ({exc}): check it, then release the hold"
+    with svc.db.session() as s, s.begin():
+        delivery = claim(s, delivery_id) if delivery_id else None
+        if delivery_id and delivery is None:
+            return None
+        outcome = apply_snapshot(s, shop_id, snap, plan, source, delivery_id, problem)
+        if delivery is not None:
+            finish(delivery)
+        return outcome

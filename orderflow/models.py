@@ -1,0 +1,175 @@
+"""The schema, in one place. Models import nothing of ours; only handlers and jobs commit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# SQLite only auto-increments a plain INTEGER primary key.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict: JSON, Decimal: Numeric(18, 4)}
+
+
+class Shop(Base):
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    # Encrypted at rest (see orderflow.secrets); None once the app is uninstalled.
+    access_token: Mapped[str | None] = mapped_column(Text)
+    access_token_expires_at: Mapped[datetime | None]
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    refresh_token_expires_at: Mapped[datetime | None]
+    scopes: Mapped[str | None] = mapped_column(Text)
+    installed_at: Mapped[datetime | None]
+    uninstalled_at: Mapped[datetime | None]
+    # The reconciler has read every order Shopify updated before this moment.
+    reconciled_through: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def installed(self) -> bool:
+        return self.access_token is not None
+
+
+class WebhookDelivery(Base):
+    """One webhook as received: the outbox row that the dispatcher turns into a job."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "webhook_id", name="uq_delivery_shop_webhook"),
+        Index("ix_delivery_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    webhook_id: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(64))
+    api_version: Mapped[str | None] = mapped_column(String(16))
+    triggered_at: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The order (or customer) the payload is about, so a redact can find it.
+    resource_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # The raw body; cleared once processed, so personal data does not linger here.
+    payload: Mapped[str | None] = mapped_column(Text)
+    # pending -> queued -> done | failed | skipped
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    queued_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("shop_id", "shopify_id", name="uq_customer_shop_shopify"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shopify_id: Mapped[int] = mapped_column(BigInteger)
+    email: Mapped[str | None] = mapped_column(String(320))
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    redacted_at: Mapped[datetime | None]
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "shopify_id", name="uq_order_shop_shopify"),
+        Index("ix_order_shop_state_id", "shop_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shopify_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(320))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_price: Mapped[Decimal]
+    financial_status: Mapped[str | None] = mapped_column(String(32))
+    fulfillment_status: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32), default="received")
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    shopify_created_at: Mapped[datetime]
+    shopify_updated_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    shipping_address: Mapped[dict | None]
+    billing_address: Mapped[dict | None]
+    test: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[str | None] = mapped_column(Text)
+    redacted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    line_items: Mapped[list[LineItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="LineItem.id"
+    )
+    customer: Mapped[Customer | None] = relationship()
+
+
+class LineItem(Base):
+    __tablename__ = "line_items"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    shopify_id: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(Text)
+    sku: Mapped[str | None] = mapped_column(String(255))
+    quantity: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal]
+    requires_shipping: Mapped[bool] = mapped_column(Boolean)
+    gift_card: Mapped[bool] = mapped_column(Boolean)
+    variant_id: Mapped[int | None] = mapped_column(BigInteger)
+    product_id: Mapped[int | None] = mapped_column(BigInteger)
+    grams: Mapped[int | None] = mapped_column(Integer)
+    fulfillable_quantity: Mapped[int | None] = mapped_column(Integer)
+
+    order: Mapped[Order] = relationship(back_populates="line_items")
+
+
+class OrderEvent(Base):
+    """One step of an order's timeline: what happened, why, and from which input."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_event_order_id", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(48))
+    message: Mapped[str] = mapped_column(Text)
+    # e.g. "webhook orders/create 6b0c…", "reconciler", "api"
+    source: Mapped[str] = mapped_column(String(160))
+    delivery_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DataRequest(Base):
+    """A customers/data_request: the export of what we hold on that customer, for the merchant."""
+
+    __tablename__ = "data_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    shopify_request_id: Mapped[int | None] = mapped_column(BigInteger)
+    customer_shopify_id: Mapped[int | None] = mapped_column(BigInteger)
+    export: Mapped[dict]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,141 @@
+"""Persisting what Shopify told us about an order, and its timeline. Called inside a transaction."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from sqlalchemy import select
+
+from .fulfilment.order_states import IllegalTransition, OrderState, transition
+from .fulfilment.types import FulfilmentPlan, OrderSnapshot, Verdict
+from .fulfilment.validation import validate_order
+from .models import Customer, LineItem, Order, OrderEvent, utcnow
+
+_STATE_EVENTS = {
+    OrderState.READY: ("ready", "Ready to ship"),
+    OrderState.ON_HOLD: ("held", "On hold: {reason}"),
+    OrderState.NOTHING_TO_SHIP: ("nothing_to_ship", "{reason}"),
+    OrderState.CANCELLED: ("cancelled", "{reason}"),
+}
+
+
+def record(session, order: Order, kind: str, message: str, source: str,
+           delivery_id: int | None = None) -> None:
+    session.add(OrderEvent(shop_id=order.shop_id, order_id=order.id, kind=kind, message=message,
+                           source=source, delivery_id=delivery_id))
+
+
+def locked_order(session, shop_id: int, shopify_id: int) -> Order | None:
+    return session.scalar(
+        select(Order).where(Order.shop_id == shop_id, Order.shopify_id == shopify_id)
+        .with_for_update()
+    )
+
+
+def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentPlan | None,
+                   source: str, delivery_id: int | None = None, plan_problem: str | None = None) -> str:
+    """Upsert the order from `snap` unless we already hold newer state; validate; record why.
+
+    Returns "created", "updated", "stale" or "cancelled_ignored".
+    """
+    order = locked_order(session, shop_id, snap.shopify_id)
+    if order is not None and snap.updated_at <= _aware(order.shopify_updated_at):
+        record(session, order, "stale_update_ignored",
+               f"Ignored Shopify's version of {snap.updated_at.isoformat()}: "
+               f"we already hold the one of {_aware(order.shopify_updated_at).isoformat()}",
+               source, delivery_id)
+        return "stale"
+    created = order is None
+    if created:
+        order = Order(shop_id=shop_id, shopify_id=snap.shopify_id, state=OrderState.RECEIVED.value)
+        session.add(order)
+    _write_fields(session, order, snap)
+    session.flush()
+    record(session, order, "received" if created else "updated",
+           f"{'Received' if created else 'Updated'} from Shopify ({snap.financial_status or 'no payment status'})",
+           source, delivery_id)
+    if order.state == OrderState.CANCELLED.value:
+        return "cancelled_ignored"
+    verdict = validate_order(snap, plan)
+    if plan_problem and verdict.state in (OrderState.READY.value, OrderState.ON_HOLD.value):
+        verdict = Verdict(OrderState.ON_HOLD.value, verdict.reasons + (plan_problem,))
+    _move(session, order, verdict, source, delivery_id)
+    return "created" if created else "updated"
+
+
+def _move(session, order: Order, verdict: Verdict, source: str, delivery_id: int | None) -> None:
+    before = (order.state, order.hold_reason)
+    try:
+        order.state = transition(OrderState(order.state), OrderState(verdict.state)).value
+    except IllegalTransition as exc:
+        record(session, order, "transition_refused", str(exc), source, delivery_id)
+        return
+    order.hold_reason = verdict.reason if order.state == OrderState.ON_HOLD.value else None
+    if (order.state, order.hold_reason) != before:
+        kind, template = _STATE_EVENTS[OrderState(order.state)]
+        record(session, order, kind, template.format(reason=verdict.reason or ""), source, delivery_id)
+
+
+def _aware(value):
+    from datetime import timezone
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _write_fields(session, order: Order, snap: OrderSnapshot) -> None:
+    order.name = snap.name
+    order.email = snap.email
+    order.currency = snap.currency
+    order.total_price = snap.total_price.amount
+    order.financial_status = snap.financial_status
+    order.fulfillment_status = snap.fulfillment_status
+    order.shopify_created_at = snap.created_at
+    order.shopify_updated_at = snap.updated_at
+    order.cancelled_at = snap.cancelled_at
+    order.shipping_address = asdict(snap.shipping_address) if snap.shipping_address else None
+    order.billing_address = asdict(snap.billing_address) if snap.billing_address else None
+    order.test = snap.test
+    order.note = snap.note
+    order.tags = ", ".join(snap.tags) or None
+    order.customer = _customer(session, order.shop_id, snap)
+    order.line_items = [
+        LineItem(shopify_id=li.shopify_id, title=li.title, sku=li.sku, quantity=li.quantity,
+                 price=li.price.amount, requires_shipping=li.requires_shipping,
+                 gift_card=li.gift_card, variant_id=li.variant_id, product_id=li.product_id,
+                 grams=li.grams, fulfillable_quantity=li.fulfillable_quantity)
+        for li in snap.line_items
+    ]
+
+
+def _customer(session, shop_id: int, snap: OrderSnapshot) -> Customer | None:
+    data = snap.customer
+    if data is None:
+        return None
+    customer = session.scalar(
+        select(Customer).where(Customer.shop_id == shop_id, Customer.shopify_id == data.shopify_id)
+    )
+    if customer is None:
+        customer = Customer(shop_id=shop_id, shopify_id=data.shopify_id)
+        session.add(customer)
+    customer.email, customer.phone = data.email, data.phone
+    customer.first_name, customer.last_name = data.first_name, data.last_name
+    customer.redacted_at = None
+    return customer
+
+
+def stored_version(session, shop_id: int, shopify_id: int):
+    """(updated_at, state) of the order we hold, or None."""
+    row = session.execute(
+        select(Order.shopify_updated_at, Order.state)
+        .where(Order.shop_id == shop_id, Order.shopify_id == shopify_id)
+    ).first()
+    return (_aware(row[0]), row[1]) if row else None
+
+
+def mark_exception(session, order: Order, message: str, source: str) -> None:
+    """A job failed for good: the order shows it, with what to do, instead of going quiet."""
+    if order.state == OrderState.CANCELLED.value:
+        return
+    order.state = OrderState.EXCEPTION.value
+    order.hold_reason = message
+    order.updated_at = utcnow()
+    record(session, order, "exception", message, source)

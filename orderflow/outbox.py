@@ -1,0 +1,72 @@
+"""The outbox: recorded deliveries become jobs in batches, after their commit, and none is lost.
+
+`dispatch` enqueues pending rows (Redis down: they stay pending and the next pass tries again).
+`sweep` finds queued rows that no job finished and whose job is no longer waiting or running
+(a worker killed, Redis restarted empty) and makes them pending again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from .jobs.deliveries import process_delivery
+from .models import WebhookDelivery, utcnow
+from .queue import QueueUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def job_id(delivery_id: int) -> str:
+    return f"delivery-{delivery_id}"
+
+
+def dispatch(svc, batch: int | None = None) -> int:
+    """Enqueue one batch of pending deliveries; returns how many."""
+    batch = batch or svc.settings.OUTBOX_BATCH
+    with svc.db.session() as s, s.begin():
+        ids = s.scalars(
+            select(WebhookDelivery.id).where(WebhookDelivery.status == "pending")
+            .order_by(WebhookDelivery.id).limit(batch).with_for_update(skip_locked=True)
+        ).all()
+        if not ids:
+            return 0
+        try:
+            svc.queue.enqueue_many([process_delivery.call(i, job_id=job_id(i)) for i in ids])
+        except QueueUnavailable as exc:
+            log.warning("outbox: %d deliveries wait for the queue: %s", len(ids), exc)
+            s.rollback()
+            return 0
+        s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
+                  .values(status="queued", queued_at=utcnow()))
+    return len(ids)
+
+
+def sweep(svc) -> int:
+    """Make stale queued deliveries pending again; returns how many."""
+    cutoff = utcnow() - timedelta(seconds=svc.settings.OUTBOX_LEASE_SECONDS)
+    with svc.db.session() as s, s.begin():
+        ids = s.scalars(
+            select(WebhookDelivery.id).where(WebhookDelivery.status == "queued",
+                                             WebhookDelivery.queued_at < cutoff)
+            .limit(5000).with_for_update(skip_locked=True)
+        ).all()
+        if not ids:
+            return 0
+        try:
+            alive = svc.queue.alive([job_id(i) for i in ids])
+        except QueueUnavailable:
+            alive = set()
+        lost = [i for i in ids if job_id(i) not in alive]
+        fresh = [i for i in ids if job_id(i) in alive]
+        if lost:
+            s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(lost))
+                      .values(status="pending"))
+        if fresh:
+            s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(fresh))
+                      .values(queued_at=utcnow()))
+    if lost:
+        log.warning("outbox: %d deliveries had no live job; enqueueing them again", len(lost))
+    return len(lost)

@@ -1,0 +1,56 @@
+"""The app's collaborators, built once per app by the factory and found through `services()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from flask import current_app
+from shopify_app import ShopifyApp
+
+from .config import Settings
+from .db import Database
+from .integrations.shopify.admin import ShopifyAdmin
+from .integrations.shopify.tokens import ShopifyTokens
+from .integrations.shopify.transport import make_http_client
+from .secrets import SecretBox
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    box: SecretBox
+    shopify_app: ShopifyApp
+    http: httpx.Client
+    admin: ShopifyAdmin
+    tokens: ShopifyTokens
+    queue: object  # RQQueue or InlineQueue
+
+    @property
+    def webhook_uri(self) -> str:
+        return self.settings.APP_URL.rstrip("/") + "/webhooks/shopify"
+
+
+def build_services(settings: Settings, app) -> Services:
+    from .queue import InlineQueue, RQQueue
+
+    shopify_app = ShopifyApp(
+        client_id=settings.SHOPIFY_API_KEY, client_secret=settings.SHOPIFY_API_SECRET,
+        old_client_secret=settings.SHOPIFY_API_SECRET_OLD or None,
+    )
+    http = make_http_client(settings.SHOPIFY_SANDBOX_URL, settings.SHOPIFY_TIMEOUT)
+    if settings.REDIS_URL:
+        queue = RQQueue(settings.REDIS_URL, settings.JOB_MAX_ATTEMPTS)
+    else:
+        queue = InlineQueue(app, settings.JOB_MAX_ATTEMPTS)
+    return Services(
+        settings=settings, db=Database(settings.DATABASE_URL),
+        box=SecretBox(settings.encryption_keys), shopify_app=shopify_app, http=http,
+        admin=ShopifyAdmin(shopify_app, http, settings.SHOPIFY_API_VERSION),
+        tokens=ShopifyTokens(shopify_app, http), queue=queue,
+    )
+
+
+def services() -> Services:
+    return current_app.extensions["orderflow"]
