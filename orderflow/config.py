@@ -61,8 +61,9 @@ class Settings:
     RECONCILE_BACKFILL_DAYS: int = 7
     # Refresh an expiring access token this many seconds before it lapses
     TOKEN_REFRESH_MARGIN_SECONDS: float = 300.0
-    # Attempts of a job before it fails for good
+    # Attempts of a job before it fails for good, and the seconds between attempts
     JOB_MAX_ATTEMPTS: int = 5
+    JOB_RETRY_SECONDS: str = "2,10,30,120,600"
     # Run the in-process clock (outbox dispatcher, sweeper, reconciler) inside the web process
     EMBEDDED_CLOCK: bool = True
     extra: dict = field(default_factory=dict)
@@ -70,6 +71,10 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.APP_ENV == "production"
+
+    @property
+    def retry_intervals(self) -> tuple[int, ...]:
+        return tuple(int(x) for x in self.JOB_RETRY_SECONDS.split(",") if x.strip()) or (0,)
 
     @property
     def encryption_keys(self) -> list[str]:

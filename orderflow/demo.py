@@ -26,27 +26,27 @@ ADDRESS = {"first_name": "Ada", "last_name": "Lovelace", "address1": "12 Analyti
 
 def demo_orders() -> list[tuple[str, dict]]:
     """What a real store sends in a day, the awkward cases included."""
-    many = [{"sku": "MUG-BLUE", "quantity": 1, "price": "1.50"} for _ in range(60)]
+    many = [{"sku": "MUG-CERAMIC", "quantity": 1, "price": "1.50"} for _ in range(60)]
     return [
-        ("paid", {"line_items": [{"sku": "MUG-BLUE", "quantity": 2}], "financial_status": "paid",
+        ("paid", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 2}], "financial_status": "paid",
                   "customer": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}}),
-        ("pending payment", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1}], "financial_status": "pending"}),
-        ("partly paid", {"line_items": [{"sku": "MUG-BLUE", "quantity": 3}], "financial_status": "partially_paid"}),
+        ("pending payment", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}], "financial_status": "pending"}),
+        ("partly paid", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 3}], "financial_status": "partially_paid"}),
         ("digital only", {"line_items": [{"title": "E-book: Knitting", "quantity": 1, "price": "9.00",
                                           "requires_shipping": False}], "shipping_address": None}),
-        ("unicode names", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1}],
+        ("unicode names", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}],
                            "customer": {"first_name": "José", "last_name": "Müller-Łukasiewicz",
                                         "email": "jose@example.com"},
                            "shipping_address": {"first_name": "美咲", "last_name": "佐藤",
                                                 "address1": "千代田区丸の内1-1", "city": "東京",
                                                 "zip": "100-0005", "province_code": "JP-13",
                                                 "country": "Japan", "country_code": "JP"}}),
-        ("in euros", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1, "price": "12.90"}], "currency": "EUR"}),
-        ("in yen", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1, "price": "1800"}], "currency": "JPY"}),
+        ("in euros", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1, "price": "12.90"}], "currency": "EUR"}),
+        ("in yen", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1, "price": "1800"}], "currency": "JPY"}),
         ("60 line items", {"line_items": many}),
-        ("too few in stock", {"line_items": [{"sku": "MUG-BLUE", "quantity": 500}]}),
-        ("to be cancelled", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1}]}),
-        ("edited after creation", {"line_items": [{"sku": "MUG-BLUE", "quantity": 1}],
+        ("too few in stock", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 500}]}),
+        ("to be cancelled", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}]}),
+        ("edited after creation", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}],
                                    "shipping_address": dict(ADDRESS, zip="")}),
     ]
 

@@ -19,6 +19,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def parse_time(value: str) -> datetime:
+    """An ISO-8601 time from Shopify, always aware."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True), dict: JSON, Decimal: Numeric(18, 4)}
 

@@ -14,9 +14,6 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
-RETRY_INTERVALS = (2, 10, 30, 120, 600)
-
-
 class QueueUnavailable(RuntimeError):
     """The queue (Redis) cannot take work now; the outbox keeps it until it can."""
 
@@ -47,15 +44,16 @@ def resolve(path: str):
 
 
 class RQQueue:
-    def __init__(self, redis_url: str, max_attempts: int):
+    def __init__(self, redis_url: str, max_attempts: int, intervals: tuple[int, ...]):
         from redis import Redis
         self.redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
         self._max_attempts = max_attempts
+        self._intervals = list(intervals)
 
     def enqueue_many(self, calls: list[JobCall]) -> None:
         from redis.exceptions import RedisError
         from rq import Queue, Retry
-        retry = Retry(max=self._max_attempts - 1, interval=list(RETRY_INTERVALS))
+        retry = Retry(max=self._max_attempts - 1, interval=self._intervals)
         try:
             with self.redis.pipeline() as pipe:
                 for name in {c.queue for c in calls}:
@@ -83,7 +81,7 @@ class RQQueue:
 class InlineQueue:
     """Jobs run on a small thread pool inside this process, with the same retries as RQ's."""
 
-    def __init__(self, app, max_attempts: int, workers: int = 2, intervals=RETRY_INTERVALS):
+    def __init__(self, app, max_attempts: int, intervals: tuple[int, ...], workers: int = 2):
         self._app = app
         self._max_attempts = max_attempts
         self._intervals = intervals

@@ -41,9 +41,9 @@ def build_services(settings: Settings, app) -> Services:
     )
     http = make_http_client(settings.SHOPIFY_SANDBOX_URL, settings.SHOPIFY_TIMEOUT)
     if settings.REDIS_URL:
-        queue = RQQueue(settings.REDIS_URL, settings.JOB_MAX_ATTEMPTS)
+        queue = RQQueue(settings.REDIS_URL, settings.JOB_MAX_ATTEMPTS, settings.retry_intervals)
     else:
-        queue = InlineQueue(app, settings.JOB_MAX_ATTEMPTS)
+        queue = InlineQueue(app, settings.JOB_MAX_ATTEMPTS, settings.retry_intervals)
     return Services(
         settings=settings, db=Database(settings.DATABASE_URL),
         box=SecretBox(settings.encryption_keys), shopify_app=shopify_app, http=http,

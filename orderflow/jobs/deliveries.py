@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from sqlalchemy.exc import OperationalError
-
-from ..integrations.shopify.errors import ShopifyAuthError, ShopifyUnavailable
+from ..integrations.shopify.errors import ShopifyQueryError
 from ..integrations.shopify.mapping import PayloadError, order_from_webhook
 from ..models import Order, WebhookDelivery
 from ..orders import mark_exception
@@ -56,13 +54,14 @@ def process_delivery(delivery_id: int) -> None:
         HANDLERS[delivery.topic](svc, delivery, payload)
     except PayloadError as exc:
         _fail(svc, delivery, f"Shopify sent a {delivery.topic} body we cannot use: {exc}")
+    except ShopifyQueryError as exc:
+        _fail(svc, delivery, f"Shopify refused our request: {exc}")
     except ShopNotInstalled:
         _close(svc, delivery.id, "skipped", "the shop uninstalled the app")
-    except (ShopifyUnavailable, ShopifyAuthError, OperationalError) as exc:
-        if delivery.attempts >= svc.settings.JOB_MAX_ATTEMPTS:
-            _fail(svc, delivery, f"Gave up after {delivery.attempts} attempts: {exc}")
-            return
-        raise
+    except Exception as exc:
+        if delivery.attempts < svc.settings.JOB_MAX_ATTEMPTS:
+            raise
+        _fail(svc, delivery, f"Gave up after {delivery.attempts} attempts: {exc}")
 
 
 def _close(svc, delivery_id: int, status: str, error: str | None = None) -> WebhookDelivery | None:

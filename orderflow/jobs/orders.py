@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..fulfilment.order_states import OrderState
 from ..fulfilment.types import FulfilmentPlan, OrderSnapshot
+from ..fulfilment.validation import needs_shipping
 from ..integrations.shopify import queries
 from ..integrations.shopify.errors import ShopifyAuthError, ShopifyUnavailable
 from ..integrations.shopify.mapping import (
@@ -14,12 +15,8 @@ from ..shop_access import access_token
 from .claims import claim, finish
 
 
-def _ships_something(snap: OrderSnapshot) -> bool:
-    return any(li.requires_shipping and not li.gift_card and li.quantity > 0 for li in snap.line_items)
-
-
 def _needs_plan(stored, snap: OrderSnapshot) -> bool:
-    if snap.cancelled or not _ships_something(snap):
+    if snap.cancelled or not any(needs_shipping(li) for li in snap.line_items):
         return False
     if stored is None:
         return True
@@ -34,15 +31,15 @@ def read_plan(svc, shop_id: int, order_id: int) -> tuple[FulfilmentPlan | None, 
                              {"id": id_to_gid("Order", order_id)})
     try:
         fulfilment_orders = open_fulfilment_orders(data)
+        inventory: dict = {}
+        for fo in fulfilment_orders:
+            items = [line.inventory_item_id for line in fo.lines if line.inventory_item_id]
+            if fo.location_id and items and fo.location_id not in inventory:
+                levels = svc.admin.graphql(domain, token, queries.INVENTORY_AT_LOCATION,
+                                           {"ids": items, "locationId": fo.location_id})
+                inventory[fo.location_id] = inventory_levels(levels)
     except PayloadError as exc:
-        return None, f"Shopify could not give this order's fulfilment orders ({exc})"
-    inventory: dict = {}
-    for fo in fulfilment_orders:
-        items = [line.inventory_item_id for line in fo.lines if line.inventory_item_id]
-        if fo.location_id and items and fo.location_id not in inventory:
-            levels = svc.admin.graphql(domain, token, queries.INVENTORY_AT_LOCATION,
-                                       {"ids": items, "locationId": fo.location_id})
-            inventory[fo.location_id] = inventory_levels(levels)
+        return None, f"Could not read this order's fulfilment orders and stock from Shopify ({exc})"
     return fulfilment_plan(fulfilment_orders, inventory), None
 
 

@@ -13,9 +13,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ..integrations.shopify import queries
-from ..integrations.shopify.mapping import PayloadError, order_from_graphql
-from ..models import Order, Shop, utcnow
-from ..orders import record
+from ..integrations.shopify.mapping import PayloadError, gid_to_id, order_from_graphql
+from ..models import Order, Shop, parse_time, utcnow
+from ..orders import record, stored_version
 from ..queue import job
 from ..services import services
 from ..shop_access import ShopNotInstalled, access_token
@@ -24,7 +24,7 @@ from .orders import apply_order
 log = logging.getLogger(__name__)
 
 ORDER_SUBSCRIPTIONS = ("ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED")
-PAGE_SIZE = 50
+PAGE_SIZE = 100
 
 
 def ensure_subscriptions(svc, domain: str, token: str) -> list[str]:
@@ -60,21 +60,23 @@ def _pages(svc, domain: str, token: str, since):
 
 def _known(svc, shop_id: int, shopify_id: int):
     with svc.db.session() as s:
-        return s.scalar(select(Order.shopify_updated_at)
-                        .where(Order.shop_id == shop_id, Order.shopify_id == shopify_id))
+        return stored_version(s, shop_id, shopify_id)
 
 
-def _catch_up(svc, shop_id: int, node: dict) -> bool:
-    """Process one order from the listing if we lack it or hold an older version."""
-    snap = order_from_graphql(node)
-    known = _known(svc, shop_id, snap.shopify_id)
-    if known is not None and (known if known.tzinfo else known.replace(tzinfo=snap.updated_at.tzinfo)) >= snap.updated_at:
+def _catch_up(svc, shop_id: int, domain: str, token: str, listed: dict) -> bool:
+    """Fetch and process one listed order if we lack it or hold an older version."""
+    shopify_id = gid_to_id(listed["id"], "Order")
+    known = _known(svc, shop_id, shopify_id)
+    if known is not None and known[0] >= parse_time(listed["updatedAt"]):
         return False
-    apply_order(svc, shop_id, snap, "reconciler")
+    node = svc.admin.graphql(domain, token, queries.ORDER_BY_ID, {"id": listed["id"]})["order"]
+    if node is None:
+        return False
+    apply_order(svc, shop_id, order_from_graphql(node), "reconciler")
     if known is None:
         with svc.db.session() as s, s.begin():
             order = s.scalar(select(Order).where(Order.shop_id == shop_id,
-                                                 Order.shopify_id == snap.shopify_id))
+                                                 Order.shopify_id == shopify_id))
             record(s, order, "recovered", "No webhook arrived for this order; the reconciler "
                    "found it in Shopify", "reconciler")
     return True
@@ -98,8 +100,8 @@ def reconcile_shop(shop_id: int) -> int:
     caught_up = 0
     for node in _pages(svc, domain, token, since):
         try:
-            caught_up += _catch_up(svc, shop_id, node)
-        except PayloadError as exc:
+            caught_up += _catch_up(svc, shop_id, domain, token, node)
+        except (PayloadError, KeyError, TypeError, ValueError) as exc:
             log.error("reconciler skipped an order of %s: %s", domain, exc)
     with svc.db.session() as s, s.begin():
         s.get(Shop, shop_id).reconciled_through = started

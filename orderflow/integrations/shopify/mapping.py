@@ -28,7 +28,7 @@ from orderflow.fulfilment.types import (
     StockLine,
 )
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 _MAX_ID = 2**63 - 1  # ids are stored in signed 64-bit columns
 _MAX_COUNT = 2**31 - 1
@@ -253,7 +253,7 @@ def _object(value: Any) -> dict[str, Any]:
     return value
 
 
-def _default(value: T | None, default: T) -> T:
+def _default(value: _T | None, default: _T) -> _T:
     return default if value is None else value
 
 
@@ -273,7 +273,7 @@ class _Fields:
     def renamed(self, where: str) -> _Fields:
         return _Fields(self.data, where)
 
-    def get(self, key: str, parse: Callable[[Any], T]) -> T | None:
+    def get(self, key: str, parse: Callable[[Any], _T]) -> _T | None:
         value = self.data.get(key)
         if value is None:
             return None
@@ -282,7 +282,7 @@ class _Fields:
         except _Unusable as unusable:
             raise PayloadError(f"{self.where} has {unusable.problem} {key}") from None
 
-    def need(self, key: str, parse: Callable[[Any], T]) -> T:
+    def need(self, key: str, parse: Callable[[Any], _T]) -> _T:
         value = self.get(key, parse)
         if value is None:
             raise PayloadError(f"{self.where} has no {key}")
@@ -300,6 +300,10 @@ class _Fields:
         for key in keys:
             fields = fields.obj(key) if fields is not None else None
         return fields
+
+    def nodes(self, key: str, noun: str) -> Iterable[_Fields]:
+        """The nodes of the GraphQL connection at `key`, named as parts of this object."""
+        return self.need_obj(key).renamed(self.where).each("nodes", noun)
 
     def each(self, key: str, noun: str) -> Iterable[_Fields]:
         """The objects of a required list, each named by its position until it names itself."""
@@ -399,7 +403,8 @@ def _rest_line_item(line: _Fields, currency: str) -> LineItem:
     return LineItem(
         shopify_id=shopify_id,
         title=line.get("title", _text) or line.get("name", _text) or "",
-        quantity=line.need("quantity", _count),
+        # current_quantity follows order edits (a removed line drops to 0); quantity never does
+        quantity=_default(line.get("current_quantity", _count), line.need("quantity", _count)),
         price=Money(_default(line.get("price", _amount), Decimal(0)), currency),
         sku=line.get("sku", _text),
         requires_shipping=_default(line.get("requires_shipping", _flag), True),
@@ -437,7 +442,7 @@ def order_from_graphql(node: Any) -> OrderSnapshot:
         billing_address=_graphql_address(order.obj("billingAddress")),
         line_items=tuple(
             _graphql_line_item(line, total.currency)
-            for line in order.need_obj("lineItems").each("nodes", "line item")
+            for line in order.nodes("lineItems", "line item")
         ),
         test=_default(order.get("test", _flag), False),
         note=order.get("note", _text),
@@ -509,7 +514,7 @@ def open_fulfilment_orders(data: Any) -> list[OpenFulfilmentOrder]:
     order = _Fields.of(data, "fulfilment orders response").obj("order")
     if order is None:
         raise PayloadError("order not found")
-    nodes = order.need_obj("fulfillmentOrders").each("nodes", "fulfilment order")
+    nodes = order.renamed("order").nodes("fulfillmentOrders", "fulfilment order")
     return [fo for fo in map(_fulfilment_order, nodes) if fo is not None]
 
 
@@ -530,7 +535,7 @@ def _fulfilment_order(fo: _Fields) -> OpenFulfilmentOrder | None:
         location_id=_location_id(location),
         location_name=location.get("name", _text) if location else None,
         holds=holds,
-        lines=tuple(map(_fulfilment_order_line, fo.need_obj("lineItems").each("nodes", "line"))),
+        lines=tuple(map(_fulfilment_order_line, fo.nodes("lineItems", "line"))),
     )
 
 

@@ -32,12 +32,19 @@ query ShopInfo {
 }
 """
 
-ORDERS_UPDATED_SINCE = f"""
-query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {{
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
-    pageInfo {{ hasNextPage endCursor }}
-    nodes {{ {ORDER_FIELDS} }}
-  }}
+# Ids only: a page of full orders would cost far above Shopify's 1,000-point ceiling per query.
+ORDERS_UPDATED_SINCE = """
+query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id legacyResourceId updatedAt }
+  }
+}
+"""
+
+ORDER_BY_ID = f"""
+query OrderById($id: ID!) {{
+  order(id: $id) {{ {ORDER_FIELDS} }}
 }}
 """
 
@@ -45,7 +52,7 @@ ORDER_FULFILLMENT_ORDERS = """
 query OrderFulfillmentOrders($id: ID!) {
   order(id: $id) {
     id
-    fulfillmentOrders(first: 5) {
+    fulfillmentOrders(first: 3) {
       nodes {
         id status
         assignedLocation { name location { id } }

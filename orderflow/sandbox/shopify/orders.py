@@ -120,8 +120,11 @@ def _customer(store: Store, shop: Shop, spec: dict) -> Customer | None:
     base = address(raw.get("default_address") or {}, {
         **DEFAULT_ADDRESS, "first_name": customer.first_name,
         "last_name": customer.last_name, "phone": customer.phone})
-    customer.default_address = {"id": store.ids.big(), "customer_id": customer_id, **base,
-                                "country_name": base["country"], "default": True}
+    keys = ("first_name", "last_name", "company", "address1", "address2", "city", "province",
+            "country", "zip", "phone", "name", "province_code", "country_code")
+    customer.default_address = {"id": store.ids.big(), "customer_id": customer_id,
+                                **{k: base[k] for k in keys}, "country_name": base["country"],
+                                "default": True}
     shop.customers[email] = customer
     return customer
 

@@ -185,9 +185,11 @@ class Connection:
     keeps working when items move, like Shopify's cursors (base64 of last_id/last_value).
     """
 
-    def __init__(self, items: list[dict], sort_value: Callable[[dict], tuple] | None = None):
+    def __init__(self, items: list, sort_value: Callable[[Any], tuple] | None = None,
+                 build: Callable[[Any], dict] | None = None):
         self.items = items
         self.sort_value = sort_value or (lambda item: (_legacy_id(item),))
+        self.build = build or (lambda item: item)  # item -> node, only for the page returned
 
     def page(self, args: dict) -> dict:
         first, last = args.get("first"), args.get("last")
@@ -208,8 +210,9 @@ class Connection:
             has_next, has_prev = bool(args.get("before")), len(items) > len(selected)
         return self._shape(selected, has_next, has_prev)
 
-    def _shape(self, selected: list[dict], has_next: bool, has_prev: bool) -> dict:
+    def _shape(self, selected: list, has_next: bool, has_prev: bool) -> dict:
         cursors = [self.cursor(item) for item in selected]
+        selected = [self.build(item) for item in selected]
         return {
             "nodes": selected,
             "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, selected)],
@@ -221,7 +224,7 @@ class Connection:
             },
         }
 
-    def cursor(self, item: dict) -> str:
+    def cursor(self, item) -> str:
         value = list(self.sort_value(item))
         raw = json.dumps({"last_id": value[-1], "last_value": value[0] if len(value) > 1 else None,
                           "sort": value})

@@ -22,7 +22,7 @@ from typing import Callable
 import httpx
 
 from .models import Faults
-from .util import hmac_b64, rest_time, utc_now
+from .util import hmac_b64, utc_now
 
 # Shopify retries a failed delivery 19 times over 48 hours. First retries are short.
 RETRY_DELAYS = tuple([2.0**i for i in range(16)] + [36000.0] * 3)
@@ -54,7 +54,7 @@ def new_event(topic: str, shop: str, payload: dict, targets: list[tuple[str, int
     `targets` are (uri, subscription id or None, api version).
     """
     body, event_id = encode_body(payload), str(uuid.uuid4())
-    triggered = rest_time(utc_now())
+    triggered = utc_now().isoformat(timespec="microseconds").replace("+00:00", "Z")
     return [Delivery(topic, shop, uri, body, version, event_id, triggered, sub_id)
             for uri, sub_id, version in targets]
 

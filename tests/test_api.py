@@ -1,0 +1,65 @@
+"""/api: App Bridge session tokens, one shop's data, and never another's."""
+
+from __future__ import annotations
+
+import httpx
+
+from .conftest import drain, session_token
+
+
+def get(base_url, path, token=None, **params):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.get(f"{base_url}{path}", headers=headers, params=params, timeout=30)
+
+
+def place(control, shop, **spec):
+    spec = {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}], **spec}
+    return control.post(f"/sandbox/shops/{shop}/orders", json=spec).raise_for_status().json()
+
+
+def test_orders_list_filters_by_state_and_pages(app, sandbox, make_shop, control, base_url):
+    shop = make_shop()
+    for status in ("paid", "pending", "paid", "paid"):
+        place(control, shop, financial_status=status)
+    drain(app, sandbox)
+    token = session_token(shop)
+    held = get(base_url, "/api/orders", token, state="on_hold").json()["orders"]
+    assert [o["hold_reason"] for o in held] and all("Payment pending" in o["hold_reason"] for o in held)
+    first = get(base_url, "/api/orders", token, limit=3).json()
+    second = get(base_url, "/api/orders", token, limit=3, before=first["next_before"]).json()
+    ids = [o["id"] for o in first["orders"] + second["orders"]]
+    assert len(ids) == 4 == len(set(ids)) and ids == sorted(ids, reverse=True)
+    assert second["next_before"] is None
+    assert get(base_url, "/api/orders", token, state="shipped").status_code == 400
+    assert get(base_url, "/api/orders", token, limit="ten").status_code == 400
+
+
+def test_order_page_has_its_timeline(app, sandbox, make_shop, control, base_url):
+    shop = make_shop()
+    placed = place(control, shop, financial_status="pending")
+    drain(app, sandbox)
+    token = session_token(shop)
+    listed = get(base_url, "/api/orders", token).json()["orders"][0]
+    order = get(base_url, f"/api/orders/{listed['id']}", token).json()["order"]
+    assert order["shopify_id"] == str(placed["id"])
+    assert [e["kind"] for e in order["timeline"]] == ["received", "held"]
+    assert order["timeline"][0]["source"].startswith("webhook orders/create")
+
+
+def test_expired_forged_or_wrong_audience_tokens_get_401_and_no_data(app, make_shop, base_url):
+    shop = make_shop()
+    for token in (session_token(shop, ttl=-120), session_token(shop, secret="forged"),
+                  session_token(shop, aud="another-app"), "not-a-jwt", None):
+        response = get(base_url, "/api/orders", token)
+        assert response.status_code == 401, token
+        assert "orders" not in response.json()
+
+
+def test_another_shops_order_is_a_404(app, sandbox, make_shop, control, base_url):
+    mine, theirs = make_shop(), make_shop()
+    place(control, theirs)
+    drain(app, sandbox)
+    their_id = get(base_url, "/api/orders", session_token(theirs)).json()["orders"][0]["id"]
+    response = get(base_url, f"/api/orders/{their_id}", session_token(mine))
+    assert response.status_code == 404
+    assert get(base_url, "/api/orders", session_token(mine)).json()["orders"] == []

@@ -1,0 +1,557 @@
+"""The sandbox Shopify over real loopback HTTP: OAuth, GraphQL, throttling, webhooks, faults."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import jwt
+import pytest
+
+from orderflow.integrations.shopify import queries
+from orderflow.sandbox.shopify import SandboxShopify
+
+CLIENT_ID, SECRET = "sandbox-client-id", "shpss_" + "5e" * 16
+OTHER_SECRET = "shpss_" + "0f" * 16
+VERSION = "2026-07"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+OFFLINE = "urn:shopify:params:oauth:token-type:offline-access-token"
+ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
+
+SMALL_ORDERS_QUERY = """
+query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id legacyResourceId updatedAt }
+  }
+}
+"""
+SMALL_FULFILLMENT_ORDERS_QUERY = """
+query OrderFulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 2) {
+      nodes {
+        id status
+        assignedLocation { name location { id } }
+        fulfillmentHolds { reason reasonNotes }
+        lineItems(first: 100) {
+          nodes { id remainingQuantity requiresShipping sku inventoryItemId lineItem { id } }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+# --- a tiny webhook receiver ---------------------------------------------------------------
+
+
+class Receiver:
+    """Records every POST; paths starting with /fail answer 500, others 200."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.requests.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body})
+                self.send_response(500 if self.path.startswith("/fail") else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def received(self, path: str, topic: str | None = None) -> list[dict]:
+        with self.lock:
+            return [r for r in self.requests if r["path"] == path
+                    and (topic is None or r["headers"]["X-Shopify-Topic"] == topic)]
+
+
+def wait_until(predicate, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    rec = Receiver()
+    yield rec
+    rec.server.shutdown()
+
+
+def _start(receiver: Receiver, **kw) -> SandboxShopify:
+    return SandboxShopify(CLIENT_ID, SECRET, app_webhooks_uri=receiver.url + "/app",
+                          time_scale=kw.pop("time_scale", 1e-5), **kw).start()
+
+
+@pytest.fixture(scope="module")
+def sandbox(receiver):
+    sb = _start(receiver)
+    yield sb
+    sb.stop()
+
+
+class Shop:
+    """Test helper: one fresh shop on a sandbox, with an offline token."""
+
+    def __init__(self, sandbox: SandboxShopify, domain: str | None = None):
+        self.sandbox = sandbox
+        self.domain = domain or f"shop-{uuid.uuid4().hex[:8]}.myshopify.com"
+        self.http = httpx.Client(base_url=sandbox.url, timeout=10)
+        self.info = self.http.post("/sandbox/shops", json={"domain": self.domain}).json()
+        self.token = self.control("post", "access-token", json={})["access_token"]
+
+    def control(self, method: str, path: str, **kw):
+        response = self.http.request(method, f"/sandbox/shops/{self.domain}/{path}", **kw)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    def graphql(self, query: str, variables: dict | None = None, token: str | None = None,
+                host: str | None = None) -> httpx.Response:
+        return self.http.post(f"/admin/api/{VERSION}/graphql.json",
+                              json={"query": query, "variables": variables or {}},
+                              headers={"Host": host or self.domain,
+                                       "X-Shopify-Access-Token": token or self.token})
+
+    def data(self, query: str, variables: dict | None = None) -> dict:
+        body = self.graphql(query, variables).json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    def order(self, **spec) -> dict:
+        spec.setdefault("line_items", [{"sku": "TEE-CLASSIC-M", "quantity": 1}])
+        return self.control("post", "orders", json=spec)
+
+    def subscribe(self, topic: str, uri: str) -> dict:
+        return self.data(queries.WEBHOOK_SUBSCRIPTION_CREATE, {
+            "topic": topic, "webhookSubscription": {"uri": uri, "format": "JSON"}})
+
+
+@pytest.fixture
+def shop(sandbox):
+    return Shop(sandbox)
+
+
+def token_request(sandbox: SandboxShopify, **params) -> httpx.Response:
+    body = {"client_id": CLIENT_ID, "client_secret": SECRET, **params}
+    return httpx.post(sandbox.url + "/admin/oauth/access_token", json=body)
+
+
+def session_jwt(domain: str, secret: str = SECRET, aud: str = CLIENT_ID, ttl: int = 60) -> str:
+    now = int(time.time())
+    return jwt.encode({"iss": f"https://{domain}/admin", "dest": f"https://{domain}",
+                       "aud": aud, "sub": "42", "exp": now + ttl, "nbf": now - 1, "iat": now,
+                       "jti": str(uuid.uuid4()), "sid": "s"}, secret, algorithm="HS256")
+
+
+def exchange(sandbox: SandboxShopify, subject_token: str, **extra) -> httpx.Response:
+    return token_request(sandbox, grant_type=TOKEN_EXCHANGE, subject_token=subject_token,
+                         subject_token_type=ID_TOKEN, requested_token_type=OFFLINE, **extra)
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+def test_delivered_webhook_is_signed_and_keeps_big_ids_exact(sandbox, receiver, shop):
+    path = f"/hooks/{shop.domain}"
+    created = shop.subscribe("ORDERS_CREATE", receiver.url + path)
+    assert created["webhookSubscriptionCreate"]["userErrors"] == []
+    order = shop.order(customer={"first_name": "Zoë", "last_name": "Ørsted",
+                                 "email": "zoe@example.com"})
+    assert order["id"] > 2**53 and order["line_items"][0]["id"] > 2**53
+
+    hook = wait_until(lambda: receiver.received(path))[0]
+    headers, body = hook["headers"], hook["body"]
+    expected = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest())
+    forged = base64.b64encode(hmac.new(OTHER_SECRET.encode(), body, hashlib.sha256).digest())
+    assert hmac.compare_digest(headers["X-Shopify-Hmac-Sha256"].encode(), expected)
+    assert not hmac.compare_digest(headers["X-Shopify-Hmac-Sha256"].encode(), forged)
+    assert headers["X-Shopify-Topic"] == "orders/create"
+    assert headers["X-Shopify-Shop-Domain"] == shop.domain
+    assert headers["X-Shopify-API-Version"] == VERSION
+    assert headers["X-Shopify-Webhook-Id"] and headers["X-Shopify-Event-Id"]
+    assert "Zoë".encode() in body  # raw UTF-8, not \\u escapes
+    payload = json.loads(body)
+    assert payload["id"] == order["id"]
+    assert payload["admin_graphql_api_id"] == f"gid://shopify/Order/{order['id']}"
+    assert payload["line_items"][0]["id"] == order["line_items"][0]["id"]
+    assert payload["customer"]["first_name"] == "Zoë"
+    assert payload["total_price"] == "35.00" and payload["name"].startswith("#")
+
+
+def test_failing_receiver_is_retried_then_subscription_deleted(sandbox, receiver, shop):
+    path = f"/fail/{shop.domain}"
+    shop.subscribe("ORDERS_CREATE", receiver.url + path)
+    shop.order()
+    assert sandbox.wait_webhooks_idle(timeout=15)
+    attempts = receiver.received(path)
+    assert len(attempts) == 20  # one delivery + 19 retries
+    assert len({a["headers"]["X-Shopify-Webhook-Id"] for a in attempts}) == 1
+    assert shop.control("get", "webhook-subscriptions") == []
+    log = shop.http.get("/sandbox/webhooks/log", params={"shop": shop.domain}).json()
+    assert [e["attempt"] for e in log] == list(range(1, 21))
+    assert all(e["status"] == 500 for e in log)
+
+
+def test_cancel_sends_cancelled_then_updated(sandbox, receiver, shop):
+    path = f"/hooks/cancel/{shop.domain}"
+    for topic in ("ORDERS_CANCELLED", "ORDERS_UPDATED"):
+        shop.subscribe(topic, receiver.url + path)
+    order = shop.order(financial_status="paid")
+    cancelled = shop.control("post", f"orders/{order['id']}/cancel", json={"reason": "fraud"})
+    assert cancelled["financial_status"] == "refunded" and cancelled["cancel_reason"] == "fraud"
+    assert sandbox.wait_webhooks_idle(timeout=10)
+    topics = sorted(r["headers"]["X-Shopify-Topic"] for r in receiver.received(path))
+    assert topics == ["orders/cancelled", "orders/updated"]
+    fos = shop.data(SMALL_FULFILLMENT_ORDERS_QUERY, {"id": cancelled["admin_graphql_api_id"]})
+    assert fos["order"]["fulfillmentOrders"]["nodes"][0]["status"] == "CLOSED"
+
+
+def test_uninstall_revokes_tokens_and_notifies_the_app(sandbox, receiver, shop):
+    assert shop.graphql(queries.SHOP_INFO).status_code == 200
+    shop.subscribe("ORDERS_CREATE", receiver.url + "/hooks/x")
+    shop.control("post", "uninstall")
+    response = shop.graphql(queries.SHOP_INFO)
+    assert response.status_code == 401
+    assert response.json()["errors"].startswith("[API] Invalid API key or access token")
+    assert shop.control("get", "webhook-subscriptions") == []
+    hook = wait_until(lambda: [r for r in receiver.received("/app", "app/uninstalled")
+                               if json.loads(r["body"])["myshopify_domain"] == shop.domain])
+    assert hook[0]["headers"]["X-Shopify-Shop-Domain"] == shop.domain
+
+
+def test_customers_redact_lists_the_customers_orders(sandbox, receiver, shop):
+    first = shop.order(email="c@example.com", customer={"email": "c@example.com"})
+    second = shop.order(email="c@example.com", customer={"email": "c@example.com"})
+    sent = shop.control("post", "compliance/customers-redact",
+                        json={"customer_id": first["customer"]["id"]})
+    assert sent["topic"] == "customers/redact"
+
+    def delivered():
+        return [json.loads(r["body"]) for r in receiver.received("/app", "customers/redact")
+                if json.loads(r["body"])["shop_domain"] == shop.domain]
+    body = wait_until(delivered)[0]
+    assert body["customer"]["id"] == first["customer"]["id"]
+    assert sorted(body["orders_to_redact"]) == sorted([first["id"], second["id"]])
+
+
+def test_webhook_faults_duplicate_drop_hold_reorder(sandbox, receiver, shop):
+    path = f"/hooks/faults/{shop.domain}"
+    shop.subscribe("ORDERS_CREATE", receiver.url + path)
+    faults = lambda **kw: shop.http.post("/sandbox/faults", json=kw).json()  # noqa: E731
+    try:
+        faults(duplicate_webhooks=True)
+        shop.order()
+        assert sandbox.wait_webhooks_idle(10)
+        dupes = receiver.received(path)
+        assert len(dupes) == 2
+        assert dupes[0]["headers"]["X-Shopify-Webhook-Id"] == \
+            dupes[1]["headers"]["X-Shopify-Webhook-Id"]
+        faults(duplicate_webhooks=False, drop_webhooks=1, hold_webhooks=True,
+               reorder_webhooks=True)
+        orders = [shop.order()["id"] for _ in range(4)]  # the first is dropped
+        assert sandbox.wait_webhooks_idle(10) and len(receiver.received(path)) == 2
+        assert faults(hold_webhooks=False)["released"] == 3
+        assert sandbox.wait_webhooks_idle(10)
+        ids = [json.loads(r["body"])["id"] for r in receiver.received(path)[2:]]
+        assert ids == list(reversed(orders[1:]))
+    finally:
+        shop.http.delete("/sandbox/faults")
+
+
+# --- OAuth -------------------------------------------------------------------------------------
+
+
+def test_authorize_redirect_is_signed_and_code_is_single_use(sandbox, shop):
+    http = httpx.Client(base_url=sandbox.url)
+    params = {"client_id": CLIENT_ID, "scope": "read_orders", "state": "nonce-1",
+              "redirect_uri": "https://app.example/auth/callback", "grant_options[]": "",
+              "shop": shop.domain}
+    response = http.get("/admin/oauth/authorize", params=params)
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.netloc == "app.example" and location.path == "/auth/callback"
+    query = dict(parse_qsl(location.query))
+    received = query.pop("hmac")
+    message = "&".join(f"{k}={v}" for k, v in sorted(query.items()))
+    assert hmac.compare_digest(
+        received, hmac.new(SECRET.encode(), message.encode(), hashlib.sha256).hexdigest())
+    assert query["state"] == "nonce-1" and query["shop"] == shop.domain
+    host = base64.urlsafe_b64decode(query["host"] + "==").decode()
+    assert host == f"admin.shopify.com/store/{shop.domain.removesuffix('.myshopify.com')}"
+
+    granted = token_request(sandbox, code=query["code"]).json()
+    assert set(granted) == {"access_token", "scope"} and granted["scope"] == "read_orders"
+    assert token_request(sandbox, code=query["code"]).json()["error"] == "invalid_grant"
+    assert http.get("/admin/oauth/authorize", params={**params, "client_id": "x"}) \
+        .status_code == 400
+    assert http.get("/admin/oauth/authorize",
+                    params={**params, "shop": "nope.myshopify.com"}).status_code == 404
+
+
+def test_token_exchange_accepts_only_valid_session_tokens(sandbox, shop):
+    answer = exchange(sandbox, session_jwt(shop.domain), expiring=1)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["access_token"].startswith("shpat_") and body["refresh_token"].startswith("shprt_")
+    assert body["expires_in"] == 3600 and body["refresh_token_expires_in"] == 7776000
+    assert shop.graphql(queries.SHOP_INFO, token=body["access_token"]).status_code == 200
+    other = Shop(sandbox)
+    assert other.graphql(queries.SHOP_INFO, token=body["access_token"]).status_code == 401
+
+    non_expiring = exchange(sandbox, session_jwt(shop.domain), expiring=0).json()
+    assert set(non_expiring) == {"access_token", "scope"}
+    for bad in (session_jwt(shop.domain, aud="someone-else"),
+                session_jwt(shop.domain, secret=OTHER_SECRET),
+                session_jwt(shop.domain, ttl=-30)):
+        rejected = exchange(sandbox, bad)
+        assert rejected.status_code == 400
+        assert rejected.json()["error"] == "invalid_subject_token"
+    wrong_client = token_request(sandbox, grant_type=TOKEN_EXCHANGE,
+                                 subject_token=session_jwt(shop.domain), client_secret="nope")
+    assert wrong_client.status_code == 401 and wrong_client.json()["error"] == "invalid_client"
+    minted = shop.http.post("/sandbox/session-token", json={"shop": shop.domain}).json()["token"]
+    assert exchange(sandbox, minted).status_code == 200
+
+
+def test_refresh_rotates_the_refresh_token(sandbox, shop):
+    first = exchange(sandbox, session_jwt(shop.domain), expiring=1).json()
+    second = token_request(sandbox, grant_type="refresh_token",
+                           refresh_token=first["refresh_token"])
+    assert second.status_code == 200
+    rotated = second.json()
+    assert rotated["refresh_token"] != first["refresh_token"]
+    assert shop.graphql(queries.SHOP_INFO, token=rotated["access_token"]).status_code == 200
+    reused = token_request(sandbox, grant_type="refresh_token",
+                           refresh_token=first["refresh_token"])
+    assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
+
+
+def test_expired_access_token_is_rejected(receiver):
+    sandbox = _start(receiver, token_ttl=1)
+    try:
+        shop = Shop(sandbox)
+        assert shop.graphql(queries.SHOP_INFO).status_code == 200
+        wait_until(lambda: shop.graphql(queries.SHOP_INFO).status_code == 401, timeout=5)
+    finally:
+        sandbox.stop()
+
+
+# --- GraphQL -----------------------------------------------------------------------------------
+
+
+def test_shop_info_and_unknown_things(sandbox, shop):
+    data = shop.data(queries.SHOP_INFO)["shop"]
+    assert data == {"id": shop.info["admin_graphql_api_id"], "name": shop.info["name"],
+                    "email": shop.info["email"], "myshopifyDomain": shop.domain,
+                    "currencyCode": "USD"}
+    assert shop.http.post("/admin/api/2019-01/graphql.json", json={"query": queries.SHOP_INFO},
+                          headers={"Host": shop.domain,
+                                   "X-Shopify-Access-Token": shop.token}).status_code == 404
+    unknown = shop.graphql("query Mystery { shop { id } }").json()
+    assert unknown == {"errors": [{"message": "sandbox does not implement operation Mystery"}]}
+    by_param = shop.http.post(f"/admin/api/{VERSION}/graphql.json",
+                              params={"shop": shop.domain}, json={"query": queries.SHOP_INFO},
+                              headers={"X-Shopify-Access-Token": shop.token})
+    assert by_param.json()["data"]["shop"]["myshopifyDomain"] == shop.domain
+
+
+def test_orders_updated_since_pages_in_update_order(sandbox, shop):
+    created = [shop.order()["id"] for _ in range(7)]
+    edited = shop.control("put", f"orders/{created[2]}", json={"note": "gift wrap"})
+    assert edited["updated_at"] > edited["created_at"] and edited["note"] == "gift wrap"
+
+    def pages(search: str, first: int) -> list[dict]:
+        found, after = [], None
+        while True:
+            page = shop.data(SMALL_ORDERS_QUERY, {"first": first, "after": after,
+                                                  "query": search})["orders"]
+            found += page["nodes"]
+            if not page["pageInfo"]["hasNextPage"]:
+                return found
+            after = page["pageInfo"]["endCursor"]
+
+    everything = pages("updated_at:>='2000-01-01T00:00:00Z'", 3)
+    assert sorted(int(n["legacyResourceId"]) for n in everything) == sorted(created)
+    keys = [(n["updatedAt"], int(n["legacyResourceId"])) for n in everything]
+    assert keys == sorted(keys) and everything[-1]["legacyResourceId"] == str(created[2])
+    bound = everything[-1]["updatedAt"]
+    recent = pages(f"updated_at:>={bound}", 2)
+    assert [n["id"] for n in recent] == [n["id"] for n in everything if n["updatedAt"] >= bound]
+    assert pages(f"updated_at:>'{bound}'", 2) == []
+
+
+def test_app_queries_answer_exactly_their_fields_with_sixty_lines(sandbox, shop):
+    lines = [{"title": f"Part {i}", "sku": f"PART-{i:02d}", "quantity": i % 3 + 1,
+              "price": "1.10", "requires_shipping": i % 10 != 0} for i in range(60)]
+    order = shop.order(line_items=lines, tags="vip, rush")
+    assert len(order["line_items"]) == 60
+    page = shop.data(queries.ORDERS_UPDATED_SINCE, {"first": 1, "query": None})["orders"]
+    node = page["nodes"][0]
+    assert node["legacyResourceId"] == str(order["id"]) and node["tags"] == ["vip", "rush"]
+    assert node["displayFinancialStatus"] == "PAID"
+    assert node["totalPriceSet"] == {"shopMoney": {"amount": order["total_price"],
+                                                   "currencyCode": "USD"}}
+    got = node["lineItems"]["nodes"]
+    assert [n["id"] for n in got] == [li["admin_graphql_api_id"] for li in order["line_items"]]
+    assert [n["sku"] for n in got] == [li["sku"] for li in lines]
+    assert set(got[0]) == {"id", "title", "sku", "quantity", "requiresShipping", "isGiftCard",
+                           "unfulfilledQuantity", "originalUnitPriceSet", "variant", "product"}
+    assert got[0]["variant"] is None and got[0]["originalUnitPriceSet"]["shopMoney"]["amount"] \
+        == "1.10"
+    fos = shop.data(SMALL_FULFILLMENT_ORDERS_QUERY, {"id": node["id"]})["order"]
+    fo_lines = fos["fulfillmentOrders"]["nodes"][0]["lineItems"]["nodes"]
+    assert [fl["lineItem"]["id"] for fl in fo_lines] == [n["id"] for n in got]
+    assert [fl["requiresShipping"] for fl in fo_lines] == [li["requires_shipping"] for li in lines]
+    assert shop.data(SMALL_FULFILLMENT_ORDERS_QUERY,
+                     {"id": "gid://shopify/Order/1"}) == {"order": None}
+
+
+def test_fulfillment_orders_and_inventory_shapes(sandbox, shop):
+    order = shop.order(line_items=[{"sku": "MUG-CERAMIC", "quantity": 2},
+                                   {"sku": "EBOOK-SHIP101", "quantity": 1}])
+    fo = shop.data(SMALL_FULFILLMENT_ORDERS_QUERY,
+                   {"id": order["admin_graphql_api_id"]})["order"]["fulfillmentOrders"]["nodes"][0]
+    main = next(loc for loc in shop.info["locations"] if loc["name"] == "Main warehouse")
+    assert fo["status"] == "OPEN" and fo["fulfillmentHolds"] == []
+    assert fo["assignedLocation"] == {"name": "Main warehouse",
+                                      "location": {"id": main["admin_graphql_api_id"]}}
+    mug, ebook = fo["lineItems"]["nodes"]
+    assert (mug["sku"], mug["remainingQuantity"], mug["requiresShipping"]) == \
+        ("MUG-CERAMIC", 2, True)
+    assert ebook["requiresShipping"] is False and ebook["inventoryItemId"]
+
+    shop.control("post", "products", json={"title": "Lamp", "sku": "LAMP", "price": "40.00",
+                                           "inventory": {"Main warehouse": 3}})
+    summary = shop.http.get(f"/sandbox/shops/{shop.domain}").json()
+    variants = {v["sku"]: v for v in summary["variants"]}
+    overflow = next(loc for loc in shop.info["locations"] if loc["name"] == "Overflow")
+    ids = [variants["LAMP"]["inventory_item_gid"], variants["MUG-CERAMIC"]["inventory_item_gid"],
+           "gid://shopify/InventoryItem/1"]
+    at_overflow = shop.data(queries.INVENTORY_AT_LOCATION,
+                            {"ids": ids, "locationId": overflow["admin_graphql_api_id"]})["nodes"]
+    assert at_overflow[0] == {"id": ids[0], "tracked": True, "inventoryLevel": None}
+    assert at_overflow[1]["inventoryLevel"] == {"quantities": [{"name": "on_hand",
+                                                                "quantity": 5}]}
+    assert at_overflow[2] is None
+    shop.control("post", "inventory", json={"sku": "LAMP", "location": "Overflow", "on_hand": 7})
+    again = shop.data(queries.INVENTORY_AT_LOCATION,
+                      {"ids": ids[:1], "locationId": overflow["admin_graphql_api_id"]})["nodes"]
+    assert again[0]["inventoryLevel"]["quantities"][0]["quantity"] == 7
+
+
+def test_webhook_subscription_mutations(sandbox, shop):
+    uri = "https://app.example/webhooks"
+    created = shop.subscribe("ORDERS_UPDATED", uri)["webhookSubscriptionCreate"]
+    sub = created["webhookSubscription"]
+    assert sub["topic"] == "ORDERS_UPDATED" and sub["uri"] == uri
+    duplicate = shop.subscribe("ORDERS_UPDATED", uri)["webhookSubscriptionCreate"]
+    assert duplicate == {"webhookSubscription": None, "userErrors": [
+        {"field": ["webhookSubscription", "callbackUrl"],
+         "message": "Address for this topic has already been taken"}]}
+    insecure = shop.subscribe("ORDERS_CREATE", "http://app.example/hooks")
+    assert insecure["webhookSubscriptionCreate"]["userErrors"][0]["field"] == \
+        ["webhookSubscription", "callbackUrl"]
+    listed = shop.data(queries.WEBHOOK_SUBSCRIPTIONS)["webhookSubscriptions"]["nodes"]
+    assert listed == [sub]
+    deleted = shop.data("""mutation WebhookSubscriptionDelete($id: ID!) {
+        webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId
+                                             userErrors { field message } } }""",
+                        {"id": sub["id"]})["webhookSubscriptionDelete"]
+    assert deleted == {"deletedWebhookSubscriptionId": sub["id"], "userErrors": []}
+    assert shop.data(queries.WEBHOOK_SUBSCRIPTIONS)["webhookSubscriptions"]["nodes"] == []
+
+
+# --- cost, throttling and HTTP faults ----------------------------------------------------------
+
+
+def test_cost_is_reported_and_oversized_queries_are_refused(sandbox, shop):
+    body = shop.graphql(queries.ORDERS_UPDATED_SINCE, {"first": 1}).json()
+    cost = body["extensions"]["cost"]
+    assert cost["requestedQueryCost"] == 512 and cost["actualQueryCost"] == 2  # no orders
+    assert cost["throttleStatus"]["maximumAvailable"] == 2000.0
+    too_big = shop.graphql(queries.ORDERS_UPDATED_SINCE, {"first": 2}).json()
+    assert too_big["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    assert too_big["errors"][0]["extensions"]["cost"] == 1022
+
+
+def test_throttled_when_bucket_is_drained_then_restores(receiver):
+    sandbox = _start(receiver, throttle_max=1000.0, throttle_restore=400.0)
+    try:
+        shop = Shop(sandbox)
+        item = shop.info["variants"][0]["inventory_item_gid"]
+        location = shop.info["locations"][0]["admin_graphql_api_id"]
+        big = {"ids": [item] * 330, "locationId": location}  # 3 points an item
+        first = shop.graphql(queries.INVENTORY_AT_LOCATION, big).json()
+        assert first["extensions"]["cost"]["actualQueryCost"] == 990
+        throttled = shop.graphql(queries.INVENTORY_AT_LOCATION, big).json()
+        assert throttled["errors"][0]["extensions"]["code"] == "THROTTLED"
+        cost = throttled["extensions"]["cost"]
+        assert cost["requestedQueryCost"] == 990 and cost["actualQueryCost"] is None
+        low = cost["throttleStatus"]["currentlyAvailable"]
+        assert low < 990
+
+        def available() -> float:
+            return shop.graphql(queries.SHOP_INFO).json()["extensions"]["cost"][
+                "throttleStatus"]["currentlyAvailable"]
+        wait_until(lambda: available() >= 990, timeout=5)
+        assert "data" in shop.graphql(queries.INVENTORY_AT_LOCATION, big).json()
+    finally:
+        sandbox.stop()
+
+
+def test_http_faults(sandbox, shop):
+    try:
+        shop.http.post("/sandbox/faults", json={"fail_5xx": 1, "http_429": 1, "throttle": 1})
+        assert shop.graphql(queries.SHOP_INFO).status_code == 503
+        limited = shop.graphql(queries.SHOP_INFO)
+        assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+        throttled = shop.graphql(queries.SHOP_INFO).json()
+        assert throttled["errors"][0]["extensions"]["code"] == "THROTTLED"
+        assert shop.graphql(queries.SHOP_INFO).status_code == 200
+        shop.http.post("/sandbox/faults", json={"latency_ms": 300})
+        started = time.monotonic()
+        shop.graphql(queries.SHOP_INFO)
+        assert time.monotonic() - started >= 0.3
+        assert shop.http.post("/sandbox/faults", json={"bogus": 1}).status_code == 422
+    finally:
+        shop.http.delete("/sandbox/faults")
+
+
+def test_embedded_admin_page_carries_a_valid_session_token(sandbox, receiver, shop):
+    page = shop.http.get("/admin/apps/embedded", params={"shop": shop.domain})
+    assert page.status_code == 200 and "<iframe" in page.text
+    src = page.text.split('src="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert src.startswith(receiver.url + "/?")
+    params = dict(parse_qsl(urlsplit(src).query))
+    assert params["embedded"] == "1" and params["shop"] == shop.domain
+    claims = jwt.decode(params["id_token"], SECRET, algorithms=["HS256"], audience=CLIENT_ID)
+    assert claims["dest"] == f"https://{shop.domain}"
