@@ -26,30 +26,10 @@ TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 OFFLINE = "urn:shopify:params:oauth:token-type:offline-access-token"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 
-SMALL_ORDERS_QUERY = """
-query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    pageInfo { hasNextPage endCursor }
-    nodes { id legacyResourceId updatedAt }
-  }
-}
-"""
-SMALL_FULFILLMENT_ORDERS_QUERY = """
-query OrderFulfillmentOrders($id: ID!) {
-  order(id: $id) {
-    id
-    fulfillmentOrders(first: 2) {
-      nodes {
-        id status
-        assignedLocation { name location { id } }
-        fulfillmentHolds { reason reasonNotes }
-        lineItems(first: 100) {
-          nodes { id remainingQuantity requiresShipping sku inventoryItemId lineItem { id } }
-        }
-      }
-    }
-  }
-}
+FULL_ORDERS_QUERY = f"""
+query OrdersUpdatedSince($first: Int!) {{
+  orders(first: $first, sortKey: UPDATED_AT) {{ nodes {{ {queries.ORDER_FIELDS} }} }}
+}}
 """
 
 
@@ -231,7 +211,7 @@ def test_cancel_sends_cancelled_then_updated(sandbox, receiver, shop):
     assert sandbox.wait_webhooks_idle(timeout=10)
     topics = sorted(r["headers"]["X-Shopify-Topic"] for r in receiver.received(path))
     assert topics == ["orders/cancelled", "orders/updated"]
-    fos = shop.data(SMALL_FULFILLMENT_ORDERS_QUERY, {"id": cancelled["admin_graphql_api_id"]})
+    fos = shop.data(queries.ORDER_FULFILLMENT_ORDERS, {"id": cancelled["admin_graphql_api_id"]})
     assert fos["order"]["fulfillmentOrders"]["nodes"][0]["status"] == "CLOSED"
 
 
@@ -392,7 +372,7 @@ def test_orders_updated_since_pages_in_update_order(sandbox, shop):
     def pages(search: str, first: int) -> list[dict]:
         found, after = [], None
         while True:
-            page = shop.data(SMALL_ORDERS_QUERY, {"first": first, "after": after,
+            page = shop.data(queries.ORDERS_UPDATED_SINCE, {"first": first, "after": after,
                                                   "query": search})["orders"]
             found += page["nodes"]
             if not page["pageInfo"]["hasNextPage"]:
@@ -414,8 +394,7 @@ def test_app_queries_answer_exactly_their_fields_with_sixty_lines(sandbox, shop)
               "price": "1.10", "requires_shipping": i % 10 != 0} for i in range(60)]
     order = shop.order(line_items=lines, tags="vip, rush")
     assert len(order["line_items"]) == 60
-    page = shop.data(queries.ORDERS_UPDATED_SINCE, {"first": 1, "query": None})["orders"]
-    node = page["nodes"][0]
+    node = shop.data(queries.ORDER_BY_ID, {"id": order["admin_graphql_api_id"]})["order"]
     assert node["legacyResourceId"] == str(order["id"]) and node["tags"] == ["vip", "rush"]
     assert node["displayFinancialStatus"] == "PAID"
     assert node["totalPriceSet"] == {"shopMoney": {"amount": order["total_price"],
@@ -427,18 +406,18 @@ def test_app_queries_answer_exactly_their_fields_with_sixty_lines(sandbox, shop)
                            "unfulfilledQuantity", "originalUnitPriceSet", "variant", "product"}
     assert got[0]["variant"] is None and got[0]["originalUnitPriceSet"]["shopMoney"]["amount"] \
         == "1.10"
-    fos = shop.data(SMALL_FULFILLMENT_ORDERS_QUERY, {"id": node["id"]})["order"]
+    fos = shop.data(queries.ORDER_FULFILLMENT_ORDERS, {"id": node["id"]})["order"]
     fo_lines = fos["fulfillmentOrders"]["nodes"][0]["lineItems"]["nodes"]
     assert [fl["lineItem"]["id"] for fl in fo_lines] == [n["id"] for n in got]
     assert [fl["requiresShipping"] for fl in fo_lines] == [li["requires_shipping"] for li in lines]
-    assert shop.data(SMALL_FULFILLMENT_ORDERS_QUERY,
+    assert shop.data(queries.ORDER_FULFILLMENT_ORDERS,
                      {"id": "gid://shopify/Order/1"}) == {"order": None}
 
 
 def test_fulfillment_orders_and_inventory_shapes(sandbox, shop):
     order = shop.order(line_items=[{"sku": "MUG-CERAMIC", "quantity": 2},
                                    {"sku": "EBOOK-SHIP101", "quantity": 1}])
-    fo = shop.data(SMALL_FULFILLMENT_ORDERS_QUERY,
+    fo = shop.data(queries.ORDER_FULFILLMENT_ORDERS,
                    {"id": order["admin_graphql_api_id"]})["order"]["fulfillmentOrders"]["nodes"][0]
     main = next(loc for loc in shop.info["locations"] if loc["name"] == "Main warehouse")
     assert fo["status"] == "OPEN" and fo["fulfillmentHolds"] == []
@@ -494,11 +473,11 @@ def test_webhook_subscription_mutations(sandbox, shop):
 
 
 def test_cost_is_reported_and_oversized_queries_are_refused(sandbox, shop):
-    body = shop.graphql(queries.ORDERS_UPDATED_SINCE, {"first": 1}).json()
+    body = shop.graphql(FULL_ORDERS_QUERY, {"first": 1}).json()
     cost = body["extensions"]["cost"]
     assert cost["requestedQueryCost"] == 512 and cost["actualQueryCost"] == 2  # no orders
     assert cost["throttleStatus"]["maximumAvailable"] == 2000.0
-    too_big = shop.graphql(queries.ORDERS_UPDATED_SINCE, {"first": 2}).json()
+    too_big = shop.graphql(FULL_ORDERS_QUERY, {"first": 2}).json()
     assert too_big["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
     assert too_big["errors"][0]["extensions"]["cost"] == 1022
 

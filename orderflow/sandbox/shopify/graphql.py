@@ -233,6 +233,7 @@ def _subscription_delete(ctx: Context):
 OPERATIONS = {
     "ShopInfo": _shop_info,
     "OrdersUpdatedSince": _orders,
+    "OrderById": _order,
     "OrderFulfillmentOrders": _order,
     "OrderById": _order,
     "InventoryAtLocation": _nodes,
