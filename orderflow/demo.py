@@ -97,7 +97,7 @@ def _processed(svc):
 
 def print_table(svc, labels: dict[str, str], out=sys.stdout) -> None:
     with svc.db.session() as s:
-        orders = s.scalars(select(Order).order_by(Order.id)).all()
+        orders = s.scalars(select(Order).order_by(Order.shopify_created_at, Order.id)).all()
     row = "{:<8} {:<22} {:<28} {:>12} {:<15} {:<16} {}"
     print(row.format("Order", "Case", "Customer", "Total", "Payment", "State", "Hold reason"), file=out)
     for o in orders:
