@@ -1,4 +1,26 @@
-"""The control API under /sandbox/ (JSON, no auth) for tests, the demo and benchmarks."""
+"""The control API under /sandbox/ (JSON, no auth) for tests, the demo and benchmarks.
+
+    POST   /sandbox/shops                                   {domain, name?, currency?, email?}
+    GET    /sandbox/shops/<domain>                          locations, variants (SKUs, ids)
+    POST   /sandbox/shops/<domain>/products                 {title, sku, price, grams?, ...}
+    POST   /sandbox/shops/<domain>/inventory                {sku, location, on_hand}
+    POST   /sandbox/shops/<domain>/orders                   order spec -> REST order
+    GET    /sandbox/shops/<domain>/orders/<id>
+    PUT    /sandbox/shops/<domain>/orders/<id>              partial edit -> orders/updated
+    POST   /sandbox/shops/<domain>/orders/<id>/cancel       {reason?}
+    POST   /sandbox/shops/<domain>/orders/<id>/hold         {reason?, reason_notes?}
+    POST   /sandbox/shops/<domain>/orders/<id>/release-hold
+    POST   /sandbox/shops/<domain>/access-token             {expiring?, online?, scope?}
+    POST   /sandbox/shops/<domain>/uninstall
+    POST   /sandbox/shops/<domain>/compliance/<customers-redact|customers-data_request|shop-redact>
+    GET    /sandbox/shops/<domain>/webhook-subscriptions
+    DELETE /sandbox/shops/<domain>/webhook-subscriptions?topic=ORDERS_CREATE
+    POST   /sandbox/session-token                           {shop, sub?, ttl?, aud?, secret?}
+    GET|POST|DELETE /sandbox/faults
+    GET    /sandbox/webhooks/log?topic=&shop=&webhook_id=&event_id=
+    GET    /sandbox/webhooks/idle?wait=<seconds>
+    POST   /sandbox/reset
+"""
 
 from __future__ import annotations
 
