@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timezone
 
 from sqlalchemy import select
 
@@ -77,7 +78,7 @@ def _move(session, order: Order, verdict: Verdict, source: str, delivery_id: int
 
 
 def _aware(value):
-    from datetime import timezone
+    """SQLite hands datetimes back naive; we store them in UTC."""
     return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 

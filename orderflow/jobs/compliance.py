@@ -64,6 +64,13 @@ def _customer_id(payload: dict) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _subject(s, row: WebhookDelivery, payload: dict, orders_key: str):
+    """The customer a privacy request names, and every order of theirs we hold."""
+    customer = s.scalar(select(Customer).where(
+        Customer.shop_id == row.shop_id, Customer.shopify_id == _customer_id(payload)))
+    return customer, _customer_orders(s, row.shop_id, customer, _int_ids(payload.get(orders_key)))
+
+
 def redact_customer(svc, delivery: WebhookDelivery, payload: dict) -> None:
     """Remove the customer's personal data; their orders stay, anonymised, for the accounts."""
     customer_id = _customer_id(payload)
@@ -71,9 +78,7 @@ def redact_customer(svc, delivery: WebhookDelivery, payload: dict) -> None:
         row = claim(s, delivery.id)
         if row is None:
             return
-        customer = s.scalar(select(Customer).where(
-            Customer.shop_id == row.shop_id, Customer.shopify_id == customer_id))
-        orders = _customer_orders(s, row.shop_id, customer, _int_ids(payload.get("orders_to_redact")))
+        customer, orders = _subject(s, row, payload, "orders_to_redact")
         for order in orders:
             _anonymise(order)
             record(s, order, "redacted", "Customer's personal data erased at their request",
@@ -117,9 +122,7 @@ def data_request(svc, delivery: WebhookDelivery, payload: dict) -> None:
         row = claim(s, delivery.id)
         if row is None:
             return
-        customer = s.scalar(select(Customer).where(
-            Customer.shop_id == row.shop_id, Customer.shopify_id == customer_id))
-        orders = _customer_orders(s, row.shop_id, customer, _int_ids(payload.get("orders_requested")))
+        customer, orders = _subject(s, row, payload, "orders_requested")
         s.add(DataRequest(
             shop_id=row.shop_id, customer_shopify_id=customer_id,
             shopify_request_id=request_id if isinstance(request_id, int) else None,
