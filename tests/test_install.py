@@ -66,3 +66,19 @@ def test_an_expiring_token_is_refreshed_before_it_lapses(app, svc, make_shop, co
     assert domain == shop and token.startswith("shpat_")
     assert svc.box.decrypt(after) != svc.box.decrypt(before), "the refresh token rotated"
     assert expires > datetime.now(timezone.utc) + timedelta(minutes=10)
+
+
+def test_tokens_and_secrets_never_reach_the_logs(app, svc, sandbox, make_shop, control, caplog):
+    import logging
+    from .conftest import API_SECRET, drain
+    caplog.set_level(logging.DEBUG)
+    shop = make_shop()
+    control.post(f"/sandbox/shops/{shop}/orders", json={"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}]})
+    drain(app, sandbox)
+    with svc.db.engine.connect() as conn:
+        stored = conn.execute(text("SELECT access_token, refresh_token FROM shops WHERE domain = :d"),
+                              {"d": shop}).one()
+    secrets = [svc.box.decrypt(stored[0]), svc.box.decrypt(stored[1]), API_SECRET]
+    assert caplog.records, "the flow logged something"
+    for secret in secrets:
+        assert secret not in caplog.text
