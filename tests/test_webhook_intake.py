@@ -113,3 +113,26 @@ def test_an_unusable_order_body_fails_visibly_without_a_500(svc, app, make_shop,
         status, error = conn.execute(text("SELECT status, error FROM webhook_deliveries")).one()
     assert status == "failed"
     assert "orders/create" in error
+
+
+def test_fuzzed_order_bodies_never_500_and_never_leave_work_stuck(svc, app, make_shop, control, base_url):
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    shop = make_shop()
+    real = order_payload(control, shop)
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
+        | st.text(max_size=80),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+        max_leaves=8)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(key=st.sampled_from(sorted(real)), value=json_values)
+    def post_mutant(key, value):
+        response = post_webhook(base_url, shop, "orders/updated", dict(real, **{key: value}))
+        assert response.status_code in (200, 400), response.text
+
+    post_mutant()
+    drain(app)
+    with svc.db.engine.connect() as conn:
+        statuses = set(conn.execute(text("SELECT status FROM webhook_deliveries")).scalars())
+    assert statuses <= {"done", "failed"}
