@@ -22,14 +22,19 @@ def db_upgrade():
 @click.command("worker")
 @click.argument("queues", nargs=-1)
 def worker(queues):
-    """An RQ worker for our queues, inside the app (run as many as you need)."""
-    from rq import Queue, Worker
+    """An RQ worker for our queues, inside the app (run as many as you need).
+
+    It runs jobs in its own process rather than forking one per job: the jobs are short and
+    I/O-bound, and a forked child would open new database and HTTP connections and forget
+    Shopify's throttle state for every job.
+    """
+    from rq import Queue, SimpleWorker
     svc = services()
     if not svc.settings.REDIS_URL:
         raise click.ClickException("REDIS_URL is not set: the embedded mode runs jobs in-process")
     names = queues or ("webhooks", "reconcile", "default")
     connection = svc.queue.redis
-    Worker([Queue(n, connection=connection) for n in names], connection=connection).work(
+    SimpleWorker([Queue(n, connection=connection) for n in names], connection=connection).work(
         with_scheduler=True)
 
 

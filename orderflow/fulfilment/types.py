@@ -7,7 +7,7 @@ Money is `Decimal` with its currency, datetimes are timezone-aware, Shopify ids 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -118,3 +118,155 @@ class Verdict:
     @property
     def reason(self) -> str | None:
         return "; ".join(self.reasons) or None
+
+
+# Packing. Inputs carry their own length unit; weights come in grams, as Shopify gives them.
+# Results are in inches and ounces, the units the carrier API takes.
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    length: Decimal
+    width: Decimal
+    height: Decimal
+    unit: str = "cm"  # "cm" or "in"
+
+
+@dataclass(frozen=True)
+class PackItem:
+    """One order line to put in parcels: `quantity` identical units."""
+
+    title: str
+    quantity: int
+    sku: str | None = None
+    weight_g: Decimal | None = None  # per unit; None or 0: the shop default applies
+    dimensions: Dimensions | None = None  # per unit; None: the shop default applies
+    ships_alone: bool = False  # in its own packaging: each unit is a parcel of its own
+
+    @property
+    def label(self) -> str:
+        return self.sku or self.title
+
+
+@dataclass(frozen=True)
+class BoxPreset:
+    name: str
+    inner: Dimensions
+    box_weight_g: Decimal = Decimal(0)
+    max_gross_weight_g: Decimal | None = None  # None: no limit of its own
+    outer: Dimensions | None = None  # None: the inner dimensions are quoted
+
+
+@dataclass(frozen=True)
+class PackingDefaults:
+    """What an item without a weight or dimensions is taken to weigh and measure."""
+
+    item_weight_g: Decimal
+    item_dimensions: Dimensions
+
+
+@dataclass(frozen=True)
+class PlacedUnit:
+    """One unit of one item, where it sits in its parcel (inches, from the inner corner)."""
+
+    item_index: int  # position of its PackItem in the packed sequence
+    unit: int  # 1..quantity
+    label: str
+    position_in: tuple[Decimal, Decimal, Decimal]
+    size_in: tuple[Decimal, Decimal, Decimal]  # as placed, after any rotation
+
+
+@dataclass(frozen=True)
+class Parcel:
+    box: str | None  # the preset's name; None: the item's own packaging
+    units: tuple[PlacedUnit, ...]
+    weight_oz: Decimal  # gross: items and box
+    dimensions_in: tuple[Decimal, Decimal, Decimal]  # outer, longest side first
+    inner_in: tuple[Decimal, Decimal, Decimal]  # the space `units` are placed in
+
+    @property
+    def own_packaging(self) -> bool:
+        return self.box is None
+
+
+@dataclass(frozen=True)
+class PackingResult:
+    parcels: tuple[Parcel, ...]
+    warnings: tuple[str, ...] = ()  # defaults used: the order ships, the merchant should know
+    errors: tuple[str, ...] = ()  # items that fit no box: they ship alone, flagged
+
+
+@dataclass(frozen=True)
+class BillableWeight:
+    """What a carrier charges for one parcel, in whole pounds."""
+
+    actual_lb: int
+    dim_lb: int | None  # None: DIM weight does not apply to this parcel
+    billable_lb: int
+    dimensions_in: tuple[int, int, int]  # each rounded up, as quoted
+    differs_from_nearest_inch: bool  # rounding to the nearest inch would quote other sizes
+
+
+# Carrier selection
+
+
+@dataclass(frozen=True)
+class Rate:
+    id: str
+    carrier: str
+    service: str
+    amount: Money
+    delivery_days: int | None = None
+    delivery_date: date | None = None
+    carrier_account_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.carrier} {self.service}"
+
+
+@dataclass(frozen=True)
+class DeliveryPromise:
+    """What the customer was promised: a date, a number of days, or both."""
+
+    deliver_by: date | None = None
+    max_days: int | None = None
+
+
+@dataclass(frozen=True)
+class RateAlternative:
+    rate: Rate
+    why_not: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    rate: Rate | None  # None: nothing may be bought; `reason` says what to change
+    reason: str
+    alternatives: tuple[RateAlternative, ...] = ()
+
+
+# Carrier reliability
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One delivered shipment: what the carrier estimated when we bought, and what happened."""
+
+    carrier: str
+    service: str
+    estimated_delivery: date | None
+    delivered_on: date | None
+
+
+@dataclass(frozen=True)
+class ReliabilityScore:
+    carrier: str
+    service: str
+    delivered: int
+    on_time: int
+    score: float  # the share on time, pulled toward the prior when there are few deliveries
+
+    @property
+    def observed_share(self) -> float | None:
+        return self.on_time / self.delivered if self.delivered else None
