@@ -94,3 +94,45 @@ mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!,
   }
 }
 """
+
+# What is left to ship, where from, and what it weighs (the shipments step). Cost stays under 1,000.
+FULFILLMENT_ORDERS_TO_SHIP = """
+query FulfillmentOrdersToShip($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 3) {
+      nodes {
+        id status
+        assignedLocation {
+          name address1 address2 city province countryCode zip phone
+          location { id }
+        }
+        fulfillmentHolds { reason reasonNotes }
+        lineItems(first: 100) {
+          nodes { id remainingQuantity requiresShipping sku productTitle weight { unit value } lineItem { id } }
+        }
+      }
+    }
+  }
+}
+"""
+
+# Before creating a fulfilment: has an earlier attempt already created it? (Shopify has no
+# idempotency key for fulfillmentCreate, so we look for our tracking numbers.)
+ORDER_FULFILLMENTS = """
+query OrderFulfillments($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillments(first: 50) { id status trackingInfo(first: 10) { company number url } }
+  }
+}
+"""
+
+FULFILLMENT_CREATE = """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
+  fulfillmentCreate(fulfillment: $fulfillment, message: $message) {
+    fulfillment { id status trackingInfo(first: 10) { company number url } }
+    userErrors { field message }
+  }
+}
+"""
