@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text,
+    JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -179,3 +180,79 @@ class DataRequest(Base):
     customer_shopify_id: Mapped[int | None] = mapped_column(BigInteger)
     export: Mapped[dict]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShopSettings(Base):
+    """A shop's shipping settings (origin, boxes, policy, label format, rules) as one document.
+
+    `orderflow.shipping_settings` reads it into typed settings with defaults for what is absent.
+    """
+
+    __tablename__ = "shop_settings"
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[dict] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Shipment(Base):
+    """What one Shopify fulfilment will carry: lines of one fulfilment order, in one or more parcels."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (Index("ix_shipment_shop_state", "shop_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    fulfillment_order_id: Mapped[str] = mapped_column(String(80))
+    # [{"id": <fulfilment order line gid>, "quantity": n}] — exactly what the fulfilment will carry
+    lines: Mapped[dict] = mapped_column(JSON)
+    # planned -> rated -> buying -> bought -> fulfilled | voided | exception
+    state: Mapped[str] = mapped_column(String(16), default="planned")
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    service: Mapped[str | None] = mapped_column(String(64))
+    cost: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    # Why this rate, and every alternative with why not: what the merchant sees.
+    selection: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    shopify_fulfillment_id: Mapped[str | None] = mapped_column(String(80))
+    fulfilled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parcels: Mapped[list[ParcelRow]] = relationship(
+        back_populates="shipment", cascade="all, delete-orphan", order_by="ParcelRow.position"
+    )
+
+
+class ParcelRow(Base):
+    """One box, one carrier shipment, at most one live label."""
+
+    __tablename__ = "parcels"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    box: Mapped[str | None] = mapped_column(String(120))
+    length_in: Mapped[Decimal]
+    width_in: Mapped[Decimal]
+    height_in: Mapped[Decimal]
+    weight_oz: Mapped[Decimal]
+    contents: Mapped[dict] = mapped_column(JSON)
+    # Persisted before any purchase: a retry looks this shipment up and adopts existing postage.
+    carrier_shipment_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    rates: Mapped[dict | None] = mapped_column(JSON)
+    rate_id: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[Decimal | None]
+    tracking_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    label_url: Mapped[str | None] = mapped_column(Text)
+    label_format: Mapped[str | None] = mapped_column(String(8))
+    label_data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bought_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
+    refund_status: Mapped[str | None] = mapped_column(String(16))
+    # Voided labels of this parcel: [{"carrier_shipment_id", "tracking_code", "refund_status"}]
+    voided_labels: Mapped[dict | None] = mapped_column(JSON)
+
+    shipment: Mapped[Shipment] = relationship(back_populates="parcels")
