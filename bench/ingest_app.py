@@ -12,6 +12,7 @@ Two routes are added, nothing else changes:
   makes one durable `INSERT ... ON CONFLICT DO NOTHING` into `bench_baseline` and commits through
   the app's own SQLAlchemy engine, and answers 200 with an empty body (as the real route does for a
   new delivery). The bench creates `bench_baseline` itself, so the product schema stays clean.
+* `POST /bench/hmac`: the same HMAC check and nothing else (calibration, `--calibrate`).
 * `GET /bench/ping`: liveness for the bench (answers `pong`).
 """
 
@@ -32,23 +33,35 @@ def create():
     app = create_app()
     svc = app.extensions["orderflow"]
 
-    @app.post("/bench/baseline")
-    def bench_baseline():
+    def verified():
+        """(body, None) when the HMAC is right, else (None, the refusal), as the real route does."""
         raw = request.get_data(cache=False)
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return jsonify(error="the body is not UTF-8"), 400
+            return None, (jsonify(error="the body is not UTF-8"), 400)
         verdict = svc.shopify_app.verify_webhook_req(
             {"method": "POST", "headers": dict(request.headers), "url": request.url, "body": body})
         if not verdict.ok:
-            return jsonify(error=verdict.log.code), verdict.response.status
+            return None, (jsonify(error=verdict.log.code), verdict.response.status)
+        return body, None
+
+    @app.post("/bench/baseline")
+    def bench_baseline():
+        body, refusal = verified()
+        if refusal:
+            return refusal
         webhook_id = request.headers.get("X-Shopify-Webhook-Id")
         if not webhook_id:
             return jsonify(error="X-Shopify-Webhook-Id is required"), 400
         with svc.db.engine.begin() as conn:
             conn.execute(_INSERT, {"webhook_id": webhook_id, "body": body})
         return "", 200
+
+    @app.post("/bench/hmac")
+    def bench_hmac():
+        _body, refusal = verified()
+        return refusal or ("", 200)
 
     @app.get("/bench/ping")
     def bench_ping():

@@ -52,7 +52,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-API_KEY, API_SECRET = "bench-client-id", "bench-client-secret"
+API_KEY, API_SECRET = "bench-client-id", "bench-client-secret-that-is-32-bytes-or-more"
 API_VERSION = "2026-10"
 SHOP = "bench-ingest.myshopify.com"
 ORDER_ID_BASE = 5_000_000_000_000_000  # cloned order ids: far from the sandbox's own ids, < 2**63
@@ -119,6 +119,7 @@ class CpuMeter:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # finished, waited-for children
         return {
             "server": sum(proc_cpu(p) for p in [self.gunicorn_pid, *workers]),
+            "bench": proc_cpu(os.getpid()),
             "postgres": {p: proc_cpu(p) for p in postgres_pids()},
             "machine_busy": busy, "machine_total": total,
             "children": usage.ru_utime + usage.ru_stime,
@@ -137,8 +138,11 @@ class CpuMeter:
             "wall": wall,
             "generator": after["children"] - before["children"],
             "server": after["server"] - before["server"],
+            "bench": after["bench"] - before["bench"],
             "postgres": pg,
-            "machine": (after["machine_busy"] - before["machine_busy"]) / total * NCPU if total else 0.0,
+            # CPU seconds used by the whole machine, whoever used them
+            "machine": (after["machine_busy"] - before["machine_busy"]) / total * NCPU * wall
+            if total else 0.0,
         }
 
 
@@ -516,6 +520,66 @@ def run_python_generator(directory: Path, phase: str, port: int, duration: float
 
 
 # ------------------------------------------------------------------------------------------------
+# Optional profile of the gunicorn workers (py-spy)
+
+
+def start_profilers(py_spy: str, directory: Path, phase: str, pids: list[int], duration: float):
+    running = []
+    for pid in pids:
+        out = directory / f"{phase}.{pid}.pyspy"
+        running.append((out, subprocess.Popen(
+            [py_spy, "record", "--pid", str(pid), "--duration", str(max(1, int(duration) - 1)),
+             "--rate", "250", "--format", "raw", "--nonblocking", "--output", str(out)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+    time.sleep(0.3)  # let py-spy attach
+    return running
+
+
+def report_profiles(profilers, top: int = 14) -> None:
+    """Share of the samples by leaf function (self) and by a few telling callers (inclusive)."""
+    leaves: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    marks = ("verify_webhook_req", "_record", "bench_baseline", "get_data", "json.loads",
+             "execute", "commit", "_connection_for_bind", "pre_ping", "do_ping", "_checkout",
+             "handle_request", "dispatch_request", "full_dispatch_request", "accept")
+    for out, proc in profilers:
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        try:
+            text = out.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            n = int(count)
+            total += n
+            frames = stack.split(";")
+            leaf = frames[-1]
+            leaves[leaf] = leaves.get(leaf, 0) + n
+            seen = set()
+            for frame in frames:
+                name = frame.split(" (")[0].strip()
+                for mark in marks:
+                    if mark in name and mark not in seen:
+                        seen.add(mark)
+                        inclusive[mark] = inclusive.get(mark, 0) + n
+    if not total:
+        say("    (py-spy gave no samples)")
+        return
+    say(f"    py-spy: {total} samples over the workers; inclusive share:")
+    say("      " + ", ".join(f"{k} {v / total:.0%}" for k, v in
+                            sorted(inclusive.items(), key=lambda kv: -kv[1])))
+    say("    top leaf frames (self):")
+    for leaf, n in sorted(leaves.items(), key=lambda kv: -kv[1])[:top]:
+        say(f"      {n / total:6.1%}  {leaf[:150]}")
+
+
+# ------------------------------------------------------------------------------------------------
 # Processes
 
 
@@ -608,13 +672,17 @@ def phase_summary(name: str, result: dict, duration: float, cpu: dict) -> dict:
     bad = sum(r["bad"] for r in rows)
     wraps = sum(r["wraps"] for r in rows)
     gen_share = cpu["generator"] / (cpu["wall"] * NCPU) if cpu["wall"] else 0.0
+    other = cpu["machine"] - cpu["generator"] - cpu["server"] - cpu["postgres"] - cpu["bench"]
     say(f"  {name:<16} {rps:8.0f} req/s  p50 {result['p50_ms']:6.1f} ms  p90 {result['p90_ms']:6.1f} ms"
         f"  p99 {result['p99_ms']:6.1f} ms  max {result['max_ms']:6.1f} ms | sent {sent} answered"
         f" {answered} 2xx {ok} other {bad}{f' WRAPPED x{wraps} (duplicates sent)' if wraps else ''}")
     say(f"  {'':<16} CPU over {cpu['wall']:.1f} s (cores busy): generator {cpu['generator'] / cpu['wall']:.2f}"
         f" ({gen_share:.0%} of the machine), gunicorn {cpu['server'] / cpu['wall']:.2f},"
-        f" postgres {cpu['postgres'] / cpu['wall']:.2f}, whole machine {cpu['machine'] / cpu['wall']:.2f}"
+        f" postgres {cpu['postgres'] / cpu['wall']:.2f}, this process {cpu['bench'] / cpu['wall']:.2f},"
+        f" anything else {max(0.0, other) / cpu['wall']:.2f}; whole machine {cpu['machine'] / cpu['wall']:.2f}"
         f" of {NCPU}")
+    if other > 0.2 * cpu["wall"]:
+        say(f"  {'':<16} NOISY: something outside this benchmark used {other / cpu['wall']:.2f} cores")
     errs = {k: v for k, v in result.get("socket_errors", {}).items() if v}
     if errs:
         say(f"  {'':<16} generator errors: {errs}")
@@ -640,15 +708,26 @@ def answered_ids(result: dict, ids: list[list[str]]) -> tuple[set[str], set[str]
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=7.0, help="seconds per measured phase")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per route")
-    parser.add_argument("--rounds", type=int, default=2, help="baseline+intake phase pairs")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measured phase")
+    parser.add_argument("--warmup", type=float, default=1.5, help="seconds of warm-up per route")
+    parser.add_argument("--rounds", type=int, default=3, help="baseline+intake phase pairs")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="generator threads (or processes)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--rq-workers", type=int, default=2, help="RQ workers draining after the load")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
-    parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument("--drain-timeout", type=float, default=420.0,
+                        help="seconds the drain may take (also cut to fit --budget)")
+    parser.add_argument("--budget", type=float, default=570.0,
+                        help="seconds the whole run may take; the drain gives up in time")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="also measure POST /bench/hmac (the HMAC check alone)")
+    parser.add_argument("--profile", metavar="PY_SPY", nargs="?", const="py-spy", default=None,
+                        help="sample the gunicorn workers with py-spy during the first baseline and"
+                             " intake phases (those phases run slower) and print where time goes")
+    parser.add_argument("--sabotage", type=int, default=0, metavar="N",
+                        help="check the checker: delete N recorded deliveries before the drain and"
+                             " duplicate N received events after it (expect lost=N processed_twice=N)")
     parser.add_argument("--keep", action="store_true", help="keep the database and files (debugging)")
     args = parser.parse_args(argv)
 
@@ -743,26 +822,34 @@ def main(argv=None) -> int:
         for r in range(1, args.rounds + 1):
             plan += [(f"baseline-{r}", "/bench/baseline", args.duration),
                      (f"intake-{r}", "/webhooks/shopify", args.duration)]
-        rate_guess = {"/bench/baseline": 3000.0, "/webhooks/shopify": 3000.0}
+        if args.calibrate:
+            plan.insert(2, ("hmac-only", "/bench/hmac", args.duration))
+        fastest = {"/bench/baseline": 2000.0, "/webhooks/shopify": 2000.0, "/bench/hmac": 6000.0}
         summaries = []
         say("load phases (rate = answers before the deadline / phase length):")
         for name, path, duration in plan:
-            count = max(2000, int(rate_guess[path] * duration * 2))
+            # Enough requests that a phase never runs out (running out would resend ids: counted).
+            count = int(max(fastest[path], 1000.0) * duration * 2.5) + 500
             ids = maker.write_phase(work, name, path, count, args.threads)
             if gunicorn.poll() is not None:
                 raise RuntimeError("gunicorn exited:\n" + procs.tail("gunicorn"))
+            profilers = []
+            if args.profile and name in ("hmac-only", "baseline-1", "intake-1"):
+                profilers = start_profilers(args.profile, work, name, children(gunicorn.pid), duration)
             meter.start()
             result = run_phase(work, name, port, duration, args.threads, args.connections)
             cpu = meter.stop()
             for t in range(1, args.threads + 1):
                 (work / f"{name}.{t}.req").unlink(missing_ok=True)
             summary = phase_summary(name, result, duration, cpu)
-            rate_guess[path] = max(summary["rps"], 200.0)
+            if profilers:
+                report_profiles(profilers)
+            fastest[path] = max(fastest[path], summary["rps"])
             if path == "/webhooks/shopify":
                 intake_ids.append((result, ids))
-            else:
+            elif path == "/bench/baseline":
                 baseline_ok += summary["ok"]
-            if not name.startswith("warmup"):
+            if not name.startswith("warmup") and not profilers:
                 summaries.append((path, summary))
         intake = [s for p, s in summaries if p == "/webhooks/shopify"]
         baseline = [s for p, s in summaries if p == "/bench/baseline"]
@@ -774,6 +861,12 @@ def main(argv=None) -> int:
             f" req/s: ratio {ratio:.2f}  (medians of {len(intake)} phases each)")
         procs.stop(["gunicorn"])
 
+        if args.sabotage:
+            with psycopg.connect(raw_url, autocommit=True) as conn:
+                conn.execute("DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM"
+                             " webhook_deliveries ORDER BY random() LIMIT %s)", (args.sabotage,))
+            say(f"SABOTAGE: deleted {args.sabotage} recorded deliveries")
+
         # --- drain through the real pipeline -------------------------------------------------
         flask = str(bin_dir / "flask")
         procs.start("clock", [flask, "--app", "orderflow", "clock"], env)
@@ -781,6 +874,8 @@ def main(argv=None) -> int:
             procs.start(f"worker-{w}", [flask, "--app", "orderflow", "worker"], env)
         say(f"draining with 1 clock and {args.rq_workers} RQ workers ...")
         drain_start = time.monotonic()
+        drain_limit = min(args.drain_timeout, args.budget - (drain_start - started) - 25)
+        timed_out = 0
         with psycopg.connect(raw_url, autocommit=True) as conn:
             total = conn.execute("SELECT count(*) FROM webhook_deliveries").fetchone()[0]
             last_print = 0.0
@@ -791,8 +886,10 @@ def main(argv=None) -> int:
                 elapsed = time.monotonic() - drain_start
                 if not waiting:
                     break
-                if elapsed > args.drain_timeout:
-                    say(f"  drain timed out after {elapsed:.0f}s with {waiting} deliveries waiting")
+                if elapsed > drain_limit:
+                    say(f"  drain gave up after {elapsed:.0f}s with {waiting} deliveries waiting"
+                        f" ({(total - waiting) / elapsed:.1f} deliveries/s): they count as lost below")
+                    timed_out = waiting
                     break
                 for name, proc in procs.running:
                     if proc.poll() is not None:
@@ -802,9 +899,17 @@ def main(argv=None) -> int:
                     last_print = elapsed
                 time.sleep(0.5)
             drain_s = time.monotonic() - drain_start
-            say(f"  drained {total} deliveries in {drain_s:.1f}s ({total / drain_s:.0f}/s):"
-                f" {dict(sorted(counts.items()))}")
+            finished = total - waiting
+            say(f"  {finished} of {total} deliveries finished in {drain_s:.1f}s"
+                f" ({finished / drain_s:.1f}/s with {args.rq_workers} RQ workers): {dict(sorted(counts.items()))}")
             procs.stop(["clock"] + [f"worker-{w}" for w in range(1, args.rq_workers + 1)])
+
+            if args.sabotage:
+                conn.execute("INSERT INTO order_events (shop_id, order_id, kind, message, source,"
+                             " delivery_id, created_at) SELECT shop_id, order_id, kind, message,"
+                             " source, delivery_id, created_at FROM order_events WHERE kind ="
+                             " 'received' AND delivery_id IS NOT NULL LIMIT %s", (args.sabotage,))
+                say(f"SABOTAGE: duplicated {args.sabotage} received events")
 
             # --- correctness -----------------------------------------------------------------
             recorded = {row[0] for row in conn.execute("SELECT webhook_id FROM webhook_deliveries")}
@@ -831,7 +936,8 @@ def main(argv=None) -> int:
                 (list(EVENT_KINDS),)).fetchone()[0]
             orders, distinct_orders, cloned = conn.execute(
                 "SELECT count(*), count(DISTINCT (shop_id, shopify_id)),"
-                " count(*) FILTER (WHERE shopify_id >= %s) FROM orders", (ORDER_ID_BASE,)).fetchone()
+                " count(*) FILTER (WHERE shopify_id BETWEEN %s AND %s) FROM orders",
+                (ORDER_ID_BASE, ORDER_ID_BASE + 10**9)).fetchone()
             states = dict(conn.execute("SELECT state, count(*) FROM orders GROUP BY state").fetchall())
             base_rows = conn.execute("SELECT count(*) FROM bench_baseline").fetchone()[0]
         lost = missing + unsure_missing + not_done
@@ -840,8 +946,9 @@ def main(argv=None) -> int:
             + (f"; {unsure_slack} unrecorded ids among requests wrk could not match to an answer"
                f" (not counted), {unsure_missing} counted lost" if unsure_slack or unsure_missing else "")
             + (f"; {sent_dupes} list wrap(s): duplicate ids were sent" if sent_dupes else ""))
-        say(f"after the drain: {not_done} deliveries not done; {never} with no received/updated event;"
-            f" {twice} with more than one")
+        say(f"after the drain: {not_done} deliveries not done"
+            + (f" ({timed_out} still waiting when the drain gave up)" if timed_out else "")
+            + f"; {never} with no received/updated event; {twice} with more than one")
         say(f"orders: {orders} rows, {distinct_orders} distinct (shop, order id), {cloned} from the"
             f" benchmark's webhooks (expected {len(accepted)}); states {states}")
         say(f"baseline: {base_rows} rows in bench_baseline for {baseline_ok} 2xx answers")

@@ -36,7 +36,9 @@ class Database:
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            # No pre-ping: it costs a round trip on every checkout of the webhook hot path;
+            # recycled connections and the jobs' retries cover a dropped connection instead.
+            self.engine = create_engine(url, pool_recycle=1800, pool_size=5, max_overflow=10)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -102,12 +102,16 @@ def _anonymise(order: Order) -> None:
 
 
 def _forget_bodies(s, row: WebhookDelivery, order_ids: list[int]) -> None:
-    """Unprocessed webhooks about these orders would bring the data back: drop their bodies."""
+    """Unprocessed webhooks about these orders would bring the data back: drop their bodies.
+
+    Processed deliveries keep no body (`claims.finish`), so only unfinished ones are looked at.
+    """
     if not order_ids:
         return
     s.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.shop_id == row.shop_id, WebhookDelivery.id != row.id,
+        .where(WebhookDelivery.status.in_(("pending", "queued")),
+               WebhookDelivery.shop_id == row.shop_id, WebhookDelivery.id != row.id,
                WebhookDelivery.resource_id.in_(order_ids))
         .values(payload=None, status="skipped", error="customer data redacted")
         .execution_options(synchronize_session=False)

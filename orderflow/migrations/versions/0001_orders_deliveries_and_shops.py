@@ -77,9 +77,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('shop_id', 'webhook_id', name='uq_delivery_shop_webhook')
     )
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
-        batch_op.create_index('ix_delivery_status_id', ['status', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_webhook_deliveries_resource_id'), ['resource_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_webhook_deliveries_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_delivery_unfinished', ['status', 'id'], unique=False,
+                              postgresql_where=sa.text("status IN ('pending', 'queued')"),
+                              sqlite_where=sa.text("status IN ('pending', 'queued')"))
 
     op.create_table('orders',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -167,9 +167,7 @@ def downgrade() -> None:
 
     op.drop_table('orders')
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_webhook_deliveries_shop_id'))
-        batch_op.drop_index(batch_op.f('ix_webhook_deliveries_resource_id'))
-        batch_op.drop_index('ix_delivery_status_id')
+        batch_op.drop_index('ix_delivery_unfinished')
 
     op.drop_table('webhook_deliveries')
     with op.batch_alter_table('data_requests', schema=None) as batch_op:

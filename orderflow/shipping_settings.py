@@ -1,0 +1,121 @@
+"""A shop's shipping settings: the stored JSON document read into typed settings, with defaults.
+
+Everything has a sensible default, so a new shop ships the moment it installs; a document that
+says something wrong raises `SettingsError` naming the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from .fulfilment.carrier_selection import SelectionPolicy
+from .fulfilment.types import Address, BoxPreset, Dimensions, Money, PackingDefaults
+
+LABEL_FORMATS = ("PDF", "PNG", "ZPL")
+
+DEFAULT_BOXES = (
+    BoxPreset("Small box", Dimensions(Decimal(8), Decimal(6), Decimal(4), "in"), Decimal(120), Decimal(9000)),
+    BoxPreset("Medium box", Dimensions(Decimal(12), Decimal(10), Decimal(8), "in"), Decimal(250), Decimal(18000)),
+    BoxPreset("Large box", Dimensions(Decimal(18), Decimal(14), Decimal(12), "in"), Decimal(450), Decimal(27000)),
+)
+DEFAULT_PACKING = PackingDefaults(Decimal(500), Dimensions(Decimal(6), Decimal(4), Decimal(3), "in"))
+
+
+class SettingsError(ValueError):
+    def __init__(self, field_name: str, problem: str):
+        super().__init__(f"{field_name}: {problem}")
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class ShippingSettings:
+    origin: Address | None = None  # None: the fulfilment order's assigned location ships it
+    boxes: tuple[BoxPreset, ...] = DEFAULT_BOXES
+    packing: PackingDefaults = DEFAULT_PACKING
+    policy: SelectionPolicy = field(default_factory=SelectionPolicy)
+    label_format: str = "PDF"
+    insure_above: Decimal | None = None  # order total above which parcels are insured
+    signature_above: Decimal | None = None  # order total above which a signature is required
+    notify_customer: bool = True  # Shopify's own shipping confirmation email
+    auto_buy: bool = True  # buy the selected rate without a person confirming
+
+
+def _decimal(data: dict, key: str) -> Decimal | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise SettingsError(key, f"{value!r} is not a number") from None
+    if not number.is_finite() or number < 0:
+        raise SettingsError(key, "must be a positive number")
+    return number
+
+
+def _dimensions(data, key: str) -> Dimensions:
+    try:
+        length, width, height = (Decimal(str(v)) for v in data[:3])
+        unit = data[3] if len(data) > 3 else "in"
+    except (TypeError, ValueError, InvalidOperation, IndexError):
+        raise SettingsError(key, "give [length, width, height, unit]") from None
+    if min(length, width, height) <= 0 or unit not in ("in", "cm"):
+        raise SettingsError(key, "dimensions must be positive, in 'in' or 'cm'")
+    return Dimensions(length, width, height, unit)
+
+
+def _boxes(items) -> tuple[BoxPreset, ...]:
+    if not isinstance(items, list) or not items:
+        raise SettingsError("boxes", "give at least one box")
+    return tuple(
+        BoxPreset(str(box.get("name") or f"Box {n}"), _dimensions(box.get("inner"), f"boxes[{n}].inner"),
+                  _decimal(box, "weight_g") or Decimal(0), _decimal(box, "max_weight_g"))
+        for n, box in enumerate(items)
+    )
+
+
+def _policy(data: dict, currency: str) -> SelectionPolicy:
+    max_cost = _decimal(data, "max_cost")
+    try:
+        return SelectionPolicy(
+            mode=data.get("mode", "cheapest"),
+            excluded_carriers=frozenset(data.get("excluded_carriers", ())),
+            excluded_services=frozenset(tuple(pair) for pair in data.get("excluded_services", ())),
+            max_cost=Money(max_cost, currency) if max_cost is not None else None,
+            preferred=tuple(p if isinstance(p, str) else tuple(p) for p in data.get("preferred", ())),
+            preference_margin=_decimal(data, "preference_margin") or Decimal(0),
+            min_reliability=data.get("min_reliability"),
+            max_days=data.get("max_days"),
+        )
+    except (ValueError, TypeError) as exc:
+        raise SettingsError("policy", str(exc)) from None
+
+
+def _address(data) -> Address | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise SettingsError("origin", "give an address object")
+    return Address(**{k: data.get(k) for k in Address.__dataclass_fields__})
+
+
+def read_settings(data: dict | None, currency: str = "USD") -> ShippingSettings:
+    data = data or {}
+    label_format = str(data.get("label_format", "PDF")).upper()
+    if label_format not in LABEL_FORMATS:
+        raise SettingsError("label_format", f"use one of {', '.join(LABEL_FORMATS)}")
+    packing = DEFAULT_PACKING
+    if "default_item" in data:
+        item = data["default_item"]
+        packing = PackingDefaults(_decimal(item, "weight_g") or DEFAULT_PACKING.item_weight_g,
+                                  _dimensions(item.get("dimensions", [6, 4, 3, "in"]), "default_item.dimensions"))
+    return ShippingSettings(
+        origin=_address(data.get("origin")),
+        boxes=_boxes(data["boxes"]) if "boxes" in data else DEFAULT_BOXES,
+        packing=packing, policy=_policy(data.get("policy", {}), currency),
+        label_format=label_format, insure_above=_decimal(data, "insure_above"),
+        signature_above=_decimal(data, "signature_above"),
+        notify_customer=bool(data.get("notify_customer", True)),
+        auto_buy=bool(data.get("auto_buy", True)),
+    )
