@@ -711,7 +711,8 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measured phase")
     parser.add_argument("--warmup", type=float, default=1.5, help="seconds of warm-up per route")
     parser.add_argument("--rounds", type=int, default=3, help="baseline+intake phase pairs")
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=16,
+                        help="generator connections; 2 sync workers serve 2 at a time, the rest queue")
     parser.add_argument("--threads", type=int, default=2, help="generator threads (or processes)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--rq-workers", type=int, default=2, help="RQ workers draining after the load")

@@ -29,10 +29,12 @@ def worker(queues):
     Shopify's throttle state for every job.
     """
     from rq import Queue, SimpleWorker
+
+    from .queue import QUEUES
     svc = services()
     if not svc.settings.REDIS_URL:
         raise click.ClickException("REDIS_URL is not set: the embedded mode runs jobs in-process")
-    names = queues or ("webhooks", "reconcile", "default")
+    names = queues or QUEUES
     connection = svc.queue.redis
     SimpleWorker([Queue(n, connection=connection) for n in names], connection=connection).work(
         with_scheduler=True)
@@ -60,11 +62,12 @@ def sandbox_shopify(host, port):
 @click.command("demo")
 @click.option("--port", default=5000, type=int)
 @click.option("--sandbox-port", default=8081, type=int)
+@click.option("--carrier-port", default=8082, type=int)
 @click.option("--exit", "exit_after", is_flag=True, help="Stop after printing the table.")
-def demo(port, sandbox_port, exit_after):
-    """Install into a sandbox shop, place varied orders, process them, print them, keep serving."""
+def demo(port, sandbox_port, carrier_port, exit_after):
+    """Install into a sandbox shop, place varied orders, ship them, print them, keep serving."""
     from .demo import run_demo
-    run_demo(port, sandbox_port, keep_serving=not exit_after)
+    run_demo(port, sandbox_port, carrier_port, keep_serving=not exit_after)
 
 
 def register(app: Flask) -> None:

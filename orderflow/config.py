@@ -15,7 +15,7 @@ _DEV_SECRET_KEY = "dev-only-secret-key"
 
 REQUIRED_IN_PRODUCTION = (
     "DATABASE_URL", "REDIS_URL", "SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "APP_URL",
-    "ENCRYPTION_KEYS", "SECRET_KEY",
+    "ENCRYPTION_KEYS", "SECRET_KEY", "EASYPOST_API_KEY",
 )
 
 
@@ -45,6 +45,10 @@ class Settings:
     SHOPIFY_SANDBOX_URL: str = ""
     # Seconds before an outbound Shopify call gives up
     SHOPIFY_TIMEOUT: float = 10.0
+    # The carrier API (EasyPost): key, base URL (the sandbox's in the demo and tests), timeout
+    EASYPOST_API_KEY: str = "EZTK-sandbox-key"
+    EASYPOST_API_BASE: str = "https://api.easypost.com/v2"
+    EASYPOST_TIMEOUT: float = 20.0
     # Comma-separated Fernet keys encrypting secrets at rest; the first encrypts, all decrypt
     ENCRYPTION_KEYS: str = _DEV_ENCRYPTION_KEY
     # Signs the OAuth state cookie

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 from .app import create_app
 from .clock import Clock
 from .migrate import upgrade
-from .models import Order, WebhookDelivery
+from .models import Order, Shipment, WebhookDelivery
 
 SHOP = "demo-store.myshopify.com"
 DEMO_DB = Path("instance") / "demo.db"
@@ -98,30 +98,40 @@ def _processed(svc):
 def print_table(svc, labels: dict[str, str], out=sys.stdout) -> None:
     with svc.db.session() as s:
         orders = s.scalars(select(Order).order_by(Order.shopify_created_at, Order.id)).all()
-    row = "{:<8} {:<22} {:<28} {:>12} {:<15} {:<16} {}"
-    print(row.format("Order", "Case", "Customer", "Total", "Payment", "State", "Hold reason"), file=out)
+        shipments = {sh.order_id: sh for sh in s.scalars(select(Shipment)).all()}
+        tracking = {sh.id: ", ".join(p.tracking_code or "-" for p in sh.parcels) for sh in shipments.values()}
+    row = "{:<7} {:<22} {:>12} {:<15} {:<15} {:<22} {:>8} {:<24} {}"
+    print(row.format("Order", "Case", "Total", "Payment", "State", "Carrier", "Cost", "Tracking",
+                     "Why"), file=out)
     for o in orders:
-        who = (o.shipping_address or {}).get("name") or o.email or "-"
-        print(row.format(o.name, labels.get(o.name, ""), who[:28], f"{o.total_price:.2f} {o.currency}",
-                         o.financial_status or "-", o.state, o.hold_reason or ""), file=out)
+        sh = shipments.get(o.id)
+        carrier = f"{sh.carrier} {sh.service}" if sh and sh.carrier else ""
+        cost = f"{sh.cost:.2f}" if sh and sh.cost is not None else ""
+        why = o.hold_reason or (sh.selection or {}).get("reason", "") if sh else o.hold_reason or ""
+        print(row.format(o.name, labels.get(o.name, ""), f"{o.total_price:.2f} {o.currency}",
+                         o.financial_status or "-", o.state, carrier[:22], cost,
+                         tracking.get(sh.id, "") if sh else "", why or ""), file=out)
 
 
-def run_demo(port: int, sandbox_port: int, keep_serving: bool = True) -> None:
+def run_demo(port: int, sandbox_port: int, carrier_port: int, keep_serving: bool = True) -> None:
+    from .sandbox.easypost import SandboxEasyPost
     from .sandbox.shopify import SandboxShopify
 
     app_url, sandbox_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
+    carrier = SandboxEasyPost(port=carrier_port, time_scale=0).start()
     DEMO_DB.parent.mkdir(exist_ok=True)
     DEMO_DB.unlink(missing_ok=True)
     os.environ.pop("REDIS_URL", None)
     app = create_app({"DATABASE_URL": f"sqlite:///{DEMO_DB}", "APP_URL": app_url,
-                      "SHOPIFY_SANDBOX_URL": sandbox_url, "RECONCILE_INTERVAL_SECONDS": 60.0})
+                      "SHOPIFY_SANDBOX_URL": sandbox_url, "RECONCILE_INTERVAL_SECONDS": 60.0,
+                      "EASYPOST_API_BASE": f"{carrier.url}/v2"})
     svc = app.extensions["orderflow"]
     upgrade(svc.settings.DATABASE_URL)
     sandbox = SandboxShopify(svc.settings.SHOPIFY_API_KEY, svc.settings.SHOPIFY_API_SECRET,
                              app_webhooks_uri=svc.webhook_uri, port=sandbox_port).start()
     server = _serve(app, port)
     Clock(app).start_thread()
-    print(f"sandbox Shopify at {sandbox.url}; the app at {app_url}")
+    print(f"sandbox Shopify at {sandbox.url}; sandbox EasyPost at {carrier.url}; the app at {app_url}")
 
     with httpx.Client(base_url=sandbox.url, timeout=30) as control:
         control.post("/sandbox/shops", json={"domain": SHOP, "name": "Demo Store"}).raise_for_status()
@@ -137,6 +147,7 @@ def run_demo(port: int, sandbox_port: int, keep_serving: bool = True) -> None:
     if not keep_serving:
         server.shutdown()
         sandbox.stop()
+        carrier.stop()
         return
     print(f"\nOpen {sandbox.url}/admin/apps/embedded?shop={SHOP} to see the app inside the "
           "sandbox admin. Ctrl-C stops.")
@@ -145,3 +156,4 @@ def run_demo(port: int, sandbox_port: int, keep_serving: bool = True) -> None:
     except KeyboardInterrupt:
         server.shutdown()
         sandbox.stop()
+        carrier.stop()

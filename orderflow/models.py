@@ -252,6 +252,9 @@ class ParcelRow(Base):
     label_url: Mapped[str | None] = mapped_column(Text)
     label_format: Mapped[str | None] = mapped_column(String(8))
     label_data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The purchase lease: set (and committed) before the carrier is asked to buy; a run that
+    # finds it set by a run that died looks the carrier shipment up before buying.
+    buy_started_at: Mapped[datetime | None]
     bought_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]
     refund_status: Mapped[str | None] = mapped_column(String(16))

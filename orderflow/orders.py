@@ -7,13 +7,16 @@ from datetime import timezone
 
 from sqlalchemy import select
 
-from .fulfilment.order_states import IllegalTransition, OrderState, transition
+from .fulfilment.order_states import VALIDATING, IllegalTransition, OrderState, transition
 from .fulfilment.types import FulfilmentPlan, OrderSnapshot, Verdict
 from .fulfilment.validation import validate_order
 from .models import Customer, LineItem, Order, OrderEvent, utcnow
 
 _STATE_EVENTS = {
     OrderState.READY: ("ready", "Ready to ship"),
+    OrderState.LABEL_BOUGHT: ("label_bought", "{reason}"),
+    OrderState.FULFILLED: ("fulfilled", "{reason}"),
+    OrderState.EXCEPTION: ("exception", "{reason}"),
     OrderState.ON_HOLD: ("held", "On hold: {reason}"),
     OrderState.NOTHING_TO_SHIP: ("nothing_to_ship", "{reason}"),
     OrderState.CANCELLED: ("cancelled", "{reason}"),
@@ -37,7 +40,8 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
                    source: str, delivery_id: int | None = None, plan_problem: str | None = None) -> str:
     """Upsert the order from `snap` unless we already hold newer state; validate; record why.
 
-    Returns "created", "updated", "stale" or "cancelled_ignored".
+    Returns "created", "updated", "stale" or "cancelled_ignored". An order past validation
+    (labels bought, fulfilled) keeps its state unless Shopify cancels it.
     """
     order = locked_order(session, shop_id, snap.shopify_id)
     if order is not None and snap.updated_at <= _aware(order.shopify_updated_at):
@@ -55,8 +59,11 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
     record(session, order, "received" if created else "updated",
            f"{'Received' if created else 'Updated'} from Shopify ({snap.financial_status or 'no payment status'})",
            source, delivery_id)
-    if order.state == OrderState.CANCELLED.value:
-        return "cancelled_ignored"
+    if snap.cancelled and order.state != OrderState.CANCELLED.value:
+        _move(session, order, validate_order(snap, None), source, delivery_id)
+        return "updated"
+    if OrderState(order.state) not in VALIDATING:
+        return "cancelled_ignored" if order.state == OrderState.CANCELLED.value else "updated"
     verdict = validate_order(snap, plan)
     if plan_problem and verdict.state in (OrderState.READY.value, OrderState.ON_HOLD.value):
         verdict = Verdict(OrderState.ON_HOLD.value, verdict.reasons + (plan_problem,))

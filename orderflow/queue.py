@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
+QUEUES = ("webhooks", "shipping", "reconcile", "default")
+
+
 class QueueUnavailable(RuntimeError):
     """The queue (Redis) cannot take work now; the outbox keeps it until it can."""
 

@@ -10,6 +10,7 @@ from shopify_app import ShopifyApp
 
 from .config import Settings
 from .db import Database
+from .integrations.easypost.client import EasyPostCarrier
 from .integrations.shopify.admin import ShopifyAdmin
 from .integrations.shopify.tokens import ShopifyTokens
 from .integrations.shopify.transport import make_http_client
@@ -26,6 +27,7 @@ class Services:
     admin: ShopifyAdmin
     tokens: ShopifyTokens
     queue: object  # RQQueue or InlineQueue
+    carrier: EasyPostCarrier
 
     @property
     def webhook_uri(self) -> str:
@@ -49,6 +51,8 @@ def build_services(settings: Settings, app) -> Services:
         box=SecretBox(settings.encryption_keys), shopify_app=shopify_app, http=http,
         admin=ShopifyAdmin(shopify_app, http, settings.SHOPIFY_API_VERSION),
         tokens=ShopifyTokens(shopify_app, http), queue=queue,
+        carrier=EasyPostCarrier(settings.EASYPOST_API_KEY, settings.EASYPOST_API_BASE,
+                                settings.EASYPOST_TIMEOUT),
     )
 
 

@@ -13,6 +13,7 @@ from .fulfilment.carrier_selection import SelectionPolicy
 from .fulfilment.types import Address, BoxPreset, Dimensions, Money, PackingDefaults
 
 LABEL_FORMATS = ("PDF", "PNG", "ZPL")
+AUTOMATION = ("buy", "plan", "off")
 
 DEFAULT_BOXES = (
     BoxPreset("Small box", Dimensions(Decimal(8), Decimal(6), Decimal(4), "in"), Decimal(120), Decimal(9000)),
@@ -38,7 +39,9 @@ class ShippingSettings:
     insure_above: Decimal | None = None  # order total above which parcels are insured
     signature_above: Decimal | None = None  # order total above which a signature is required
     notify_customer: bool = True  # Shopify's own shipping confirmation email
-    auto_buy: bool = True  # buy the selected rate without a person confirming
+    # "buy": ready orders get labels and fulfilments by themselves; "plan": rated and chosen,
+    # bought when the merchant says so; "off": nothing until the merchant asks
+    automation: str = "buy"
 
 
 def _decimal(data: dict, key: str) -> Decimal | None:
@@ -100,6 +103,12 @@ def _address(data) -> Address | None:
     return Address(**{k: data.get(k) for k in Address.__dataclass_fields__})
 
 
+def _automation(value) -> str:
+    if value not in AUTOMATION:
+        raise SettingsError("automation", f"use one of {', '.join(AUTOMATION)}")
+    return value
+
+
 def read_settings(data: dict | None, currency: str = "USD") -> ShippingSettings:
     data = data or {}
     label_format = str(data.get("label_format", "PDF")).upper()
@@ -117,5 +126,5 @@ def read_settings(data: dict | None, currency: str = "USD") -> ShippingSettings:
         label_format=label_format, insure_above=_decimal(data, "insure_above"),
         signature_above=_decimal(data, "signature_above"),
         notify_customer=bool(data.get("notify_customer", True)),
-        auto_buy=bool(data.get("auto_buy", True)),
+        automation=_automation(data.get("automation", "buy")),
     )

@@ -18,11 +18,14 @@ from werkzeug.serving import make_server
 
 from orderflow import create_app
 from orderflow import outbox
+from orderflow.queue import QUEUES
 from orderflow.migrate import upgrade
+from orderflow.models import Shop, ShopSettings
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 API_KEY, API_SECRET = "test-client-id", "test-client-secret-of-at-least-32-bytes"
+CARRIER_WEBHOOK_SECRET = "carrier-webhook-secret"
 TABLES = "order_events, line_items, orders, customers, data_requests, webhook_deliveries, shops"
 
 
@@ -59,19 +62,30 @@ def sandbox(app_port):
     box.stop()
 
 
-def settings_for(database_url, sandbox, app_port, **extra) -> dict:
+@pytest.fixture(scope="session")
+def carrier(app_port):
+    from orderflow.sandbox.easypost import SandboxEasyPost
+    box = SandboxEasyPost(webhook_url=f"http://127.0.0.1:{app_port}/webhooks/easypost",
+                          webhook_secret=CARRIER_WEBHOOK_SECRET, time_scale=0).start()
+    yield box
+    box.stop()
+
+
+def settings_for(database_url, sandbox, app_port, carrier=None, **extra) -> dict:
     return {
         "APP_ENV": "test", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
         "APP_URL": f"http://127.0.0.1:{app_port}", "SHOPIFY_API_KEY": API_KEY,
         "SHOPIFY_API_SECRET": API_SECRET, "SHOPIFY_SANDBOX_URL": sandbox.url,
         "JOB_RETRY_SECONDS": "0", "JOB_MAX_ATTEMPTS": 3, "OUTBOX_LEASE_SECONDS": 0.0,
+        "EASYPOST_API_KEY": "EZTK-test-key", "EASYPOST_TIMEOUT": 5.0,
+        **({"EASYPOST_API_BASE": f"{carrier.url}/v2"} if carrier else {}),
         **extra,
     }
 
 
 @pytest.fixture(scope="session")
-def app(database_url, sandbox, app_port):
-    app = create_app(settings_for(database_url, sandbox, app_port))
+def app(database_url, sandbox, carrier, app_port):
+    app = create_app(settings_for(database_url, sandbox, app_port, carrier))
     server = make_server("127.0.0.1", app_port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield app
@@ -118,13 +132,21 @@ def session_token(shop: str, secret: str = API_SECRET, aud: str = API_KEY, ttl: 
 
 @pytest.fixture
 def make_shop(control, base_url, app):
-    """A sandbox shop with the app installed through token exchange and its first sync done."""
-    def make(name: str | None = None) -> str:
+    """A sandbox shop with the app installed through token exchange and its first sync done.
+
+    `automation="off"` keeps ready orders at ready (intake tests); shipping tests pass "buy".
+    """
+    svc = app.extensions["orderflow"]
+
+    def make(name: str | None = None, automation: str = "off", **settings) -> str:
         domain = f"{name or 'shop-' + uuid.uuid4().hex[:8]}.myshopify.com"
         control.post("/sandbox/shops", json={"domain": domain}).raise_for_status()
         response = httpx.get(f"{base_url}/api/orders",
                              headers={"Authorization": f"Bearer {session_token(domain)}"})
         assert response.status_code == 200, response.text
+        with svc.db.session() as s, s.begin():
+            shop = s.query(Shop).filter_by(domain=domain).one()
+            s.add(ShopSettings(shop_id=shop.id, data={"automation": automation, **settings}))
         drain(app)
         return domain
     return make
@@ -133,7 +155,7 @@ def make_shop(control, base_url, app):
 def run_worker(app) -> None:
     from rq import Queue, SimpleWorker
     svc = app.extensions["orderflow"]
-    queues = [Queue(n, connection=svc.queue.redis) for n in ("webhooks", "reconcile", "default")]
+    queues = [Queue(n, connection=svc.queue.redis) for n in QUEUES]
     with app.app_context():
         SimpleWorker(queues, connection=svc.queue.redis).work(burst=True, with_scheduler=True)
 
@@ -148,7 +170,10 @@ def drain(app, sandbox=None, rounds: int = 50) -> None:
         run_worker(app)
         if not moved and not waiting(svc):
             return
-    raise AssertionError("work did not drain")
+    with svc.db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, topic, status, attempts, error FROM webhook_deliveries "
+                                 "WHERE status IN ('pending', 'queued')")).all()
+    raise AssertionError(f"work did not drain: {rows}")
 
 
 def waiting(svc) -> int:

@@ -14,7 +14,7 @@ def test_production_without_its_settings_refuses_to_start_and_names_them():
 
 def test_production_refuses_sqlite_and_bad_numbers():
     env = {k: "x" for k in ("REDIS_URL", "SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "APP_URL",
-                            "ENCRYPTION_KEYS", "SECRET_KEY")}
+                            "ENCRYPTION_KEYS", "SECRET_KEY", "EASYPOST_API_KEY")}
     with pytest.raises(ConfigError, match="PostgreSQL"):
         load_settings(environ=env | {"APP_ENV": "production", "DATABASE_URL": "sqlite:///x.db"})
     with pytest.raises(ConfigError, match="OUTBOX_BATCH"):

@@ -14,7 +14,7 @@ def test_demo_installs_processes_and_prints_every_order(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     result = subprocess.run(
         [str(flask), "--app", "orderflow", "demo", "--exit", "--port", str(free_port()),
-         "--sandbox-port", str(free_port())],
+         "--sandbox-port", str(free_port()), "--carrier-port", str(free_port())],
         cwd=tmp_path, env=env | {"PYTHONPATH": str(root)}, capture_output=True, text=True,
         timeout=240,
     )
@@ -22,8 +22,12 @@ def test_demo_installs_processes_and_prints_every_order(tmp_path):
     table = result.stdout
     assert "through the OAuth code flow" in table
     for case, state in [("pending payment", "on_hold"), ("digital only", "nothing_to_ship"),
-                        ("60 line items", "ready"), ("to be cancelled", "cancelled"),
-                        ("too few in stock", "Not enough stock"), ("edited after creation", "ready")]:
-        line = next(row for row in table.splitlines() if case in row)
+                        ("60 line items", "fulfilled"), ("to be cancelled", "cancelled"),
+                        ("too few in stock", "Not enough stock"), ("edited after creation", "fulfilled"),
+                        ("paid", "fulfilled")]:
+        line = next(row for row in table.splitlines() if f" {case} " in row)
         assert state in line, line
+    shipped = next(row for row in table.splitlines() if " paid " in row)
+    assert "USPS" in shipped or "UPS" in shipped or "FedEx" in shipped
+    assert "Cheapest" in shipped
     assert (tmp_path / "instance" / "demo.db").exists()

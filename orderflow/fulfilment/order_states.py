@@ -18,7 +18,13 @@ class OrderState(str, Enum):
     NOTHING_TO_SHIP = "nothing_to_ship"
     CANCELLED = "cancelled"
     EXCEPTION = "exception"
+    LABEL_BOUGHT = "label_bought"  # every parcel has its label; Shopify not yet told
+    FULFILLED = "fulfilled"  # Shopify has the fulfilment with tracking
 
+
+# States in which an edited order is validated again (shipping states are past validation).
+VALIDATING = frozenset({OrderState.RECEIVED, OrderState.READY, OrderState.ON_HOLD,
+                        OrderState.NOTHING_TO_SHIP, OrderState.EXCEPTION})
 
 # An edited order is validated again, and may land in any of these from any of them.
 _VALIDATION_OUTCOMES = frozenset(
@@ -34,11 +40,16 @@ _VALIDATION_OUTCOMES = frozenset(
 TRANSITIONS: Mapping[OrderState, frozenset[OrderState]] = MappingProxyType(
     {
         OrderState.RECEIVED: _VALIDATION_OUTCOMES | {OrderState.CANCELLED},
-        OrderState.READY: _VALIDATION_OUTCOMES | {OrderState.CANCELLED},
+        OrderState.READY: _VALIDATION_OUTCOMES | {OrderState.CANCELLED, OrderState.LABEL_BOUGHT},
         OrderState.ON_HOLD: _VALIDATION_OUTCOMES | {OrderState.CANCELLED},
         OrderState.NOTHING_TO_SHIP: _VALIDATION_OUTCOMES | {OrderState.CANCELLED},
-        OrderState.EXCEPTION: _VALIDATION_OUTCOMES | {OrderState.CANCELLED},
+        OrderState.EXCEPTION: _VALIDATION_OUTCOMES
+        | {OrderState.CANCELLED, OrderState.LABEL_BOUGHT, OrderState.FULFILLED},
         OrderState.CANCELLED: frozenset(),  # a cancelled order stops all further work
+        # A voided label puts the order back to ready; a fulfilled order may have more to ship.
+        OrderState.LABEL_BOUGHT: frozenset(
+            {OrderState.FULFILLED, OrderState.READY, OrderState.EXCEPTION, OrderState.CANCELLED}),
+        OrderState.FULFILLED: frozenset({OrderState.READY, OrderState.CANCELLED}),
     }
 )
 

@@ -270,3 +270,59 @@ class ReliabilityScore:
     @property
     def observed_share(self) -> float | None:
         return self.on_time / self.delivered if self.delivered else None
+
+
+# Carrier results: what a carrier said about an address, a label and a parcel's journey
+
+
+@dataclass(frozen=True)
+class VerifiedAddress:
+    """An address as the carrier's verification returned it."""
+
+    address: Address  # the carrier's (possibly corrected) version
+    deliverable: bool
+    corrected: bool  # street, city or ZIP differ from what we sent (case and spacing ignored)
+    messages: tuple[str, ...] = ()  # the carrier's own words when not deliverable
+
+
+@dataclass(frozen=True)
+class Label:
+    """One bought label: the file to print, and the other formats it was converted to."""
+
+    url: str
+    format: str  # PNG, PDF, ZPL or EPL2
+    file_type: str | None = None  # MIME type, e.g. image/png
+    size: str | None = None  # e.g. 4x6
+    other_formats: tuple[tuple[str, str], ...] = ()  # (format, url) of converted copies
+
+    def url_for(self, file_format: str) -> str | None:
+        wanted = file_format.upper()
+        if wanted == self.format:
+            return self.url
+        return dict(self.other_formats).get(wanted)
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    status: str  # our tracking vocabulary (integrations.easypost.statuses.TrackingStatus)
+    message: str
+    at: datetime | None
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
+    zip: str | None = None
+
+
+@dataclass(frozen=True)
+class TrackerUpdate:
+    """A parcel's journey as the carrier reports it; events in the carrier's order."""
+
+    id: str
+    tracking_code: str
+    carrier: str
+    status: str  # our tracking vocabulary
+    est_delivery_date: datetime | None = None
+    signed_by: str | None = None
+    events: tuple[TrackingEvent, ...] = ()
+    public_url: str | None = None
+    updated_at: datetime | None = None

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy import select
+
 from ..fulfilment.order_states import OrderState
 from ..fulfilment.types import FulfilmentPlan, OrderSnapshot
 from ..fulfilment.validation import needs_shipping
@@ -10,9 +14,13 @@ from ..integrations.shopify.errors import ShopifyAuthError, ShopifyUnavailable
 from ..integrations.shopify.mapping import (
     PayloadError, fulfilment_plan, id_to_gid, inventory_levels, open_fulfilment_orders,
 )
+from ..models import Order
 from ..orders import apply_snapshot, stored_version
+from ..queue import QueueUnavailable
 from ..shop_access import access_token
 from .claims import claim, finish
+
+log = logging.getLogger(__name__)
 
 
 def _needs_plan(stored, snap: OrderSnapshot) -> bool:
@@ -67,4 +75,17 @@ def apply_order(svc, shop_id: int, snap: OrderSnapshot, source: str,
         outcome = apply_snapshot(s, shop_id, snap, plan, source, delivery_id, problem)
         if delivery is not None:
             finish(delivery)
-        return outcome
+        order_id, state = s.execute(select(Order.id, Order.state).where(
+            Order.shop_id == shop_id, Order.shopify_id == snap.shopify_id)).one()
+    if state == OrderState.READY.value:
+        enqueue_planning(svc, [order_id])
+    return outcome
+
+
+def enqueue_planning(svc, order_ids: list[int]) -> None:
+    """After the commit; if the queue is down, the clock finds ready orders without a shipment."""
+    from .shipping import plan_shipment
+    try:
+        svc.queue.enqueue_many([plan_shipment.call(i, job_id=f"plan-{i}") for i in order_ids])
+    except QueueUnavailable as exc:
+        log.warning("planning of %d orders waits for the clock: %s", len(order_ids), exc)

@@ -33,6 +33,8 @@ def test_values_are_the_stored_strings():
         "nothing_to_ship",
         "cancelled",
         "exception",
+        "label_bought",
+        "fulfilled",
     ]
 
 
@@ -91,8 +93,16 @@ def test_random_walks_never_leave_cancelled(steps):
         if can_transition(state, step):
             state = transition(state, step)
         else:
-            assert state is OrderState.CANCELLED
             with pytest.raises(IllegalTransition):
                 transition(state, step)
+        if step is OrderState.CANCELLED:
+            assert state is OrderState.CANCELLED
     if OrderState.CANCELLED in steps:
         assert state is OrderState.CANCELLED
+
+
+def test_shipping_states_are_not_revalidated_away():
+    """An edit in Shopify must not pull a bought label's order back to ready or on hold."""
+    for shipped in (OrderState.LABEL_BOUGHT, OrderState.FULFILLED):
+        assert not can_transition(shipped, OrderState.ON_HOLD)
+        assert can_transition(shipped, OrderState.CANCELLED)

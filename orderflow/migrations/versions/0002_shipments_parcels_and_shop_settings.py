@@ -65,6 +65,7 @@ def upgrade() -> None:
     sa.Column('label_url', sa.Text(), nullable=True),
     sa.Column('label_format', sa.String(length=8), nullable=True),
     sa.Column('label_data', sa.LargeBinary(), nullable=True),
+    sa.Column('buy_started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('bought_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('voided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('refund_status', sa.String(length=16), nullable=True),

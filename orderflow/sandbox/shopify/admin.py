@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify, redirect, request
 
 from .core import SandboxCore
 from .graphql import Context, execute
+from .selection import operation_header
 from .oauth import OAuthError, access_token, authorize, session_token, signed_query
 from .util import shop_host_param
 
@@ -75,7 +76,11 @@ def admin_blueprint(core: SandboxCore) -> Blueprint:
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not body.get("query"):
             return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400)
-        return _json(execute(Context(core, shop, version), body))
+        answer = execute(Context(core, shop, version), body)
+        if _answer_lost(core, body, answer):
+            return Response(_BAD_GATEWAY, status=502, mimetype="text/html",
+                            headers={"X-Request-Id": str(uuid.uuid4())})
+        return _json(answer)
 
     @bp.get("/admin/apps/embedded")
     def embedded_admin():
@@ -127,6 +132,28 @@ def _admin_fault(core: SandboxCore) -> Response | None:
         time.sleep(latency / 1000)
     return answer
 
+
+def _answer_lost(core: SandboxCore, body: dict, answer: dict) -> bool:
+    """The `lose_fulfillment_answer` fault: a fulfillmentCreate that ran (whatever it
+    answered) gets a 502 instead, so the client cannot know whether it took effect."""
+    if "data" not in answer:  # throttled or refused: nothing ran
+        return False
+    _, name = operation_header(body.get("query") or "")
+    if (name or body.get("operationName")) != "FulfillmentCreate":
+        return False
+    with core.store.lock:
+        faults = core.store.faults
+        if faults.lose_fulfillment_answer <= 0:
+            return False
+        faults.lose_fulfillment_answer -= 1
+        return True
+
+
+_BAD_GATEWAY = """<!DOCTYPE html>
+<html><head><title>502 Bad Gateway</title></head>
+<body><h1>502 Bad Gateway</h1><p>The server returned an invalid or incomplete response.</p>
+</body></html>
+"""
 
 _ADMIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{shop} · Sandbox Shopify admin</title>

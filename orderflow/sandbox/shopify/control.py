@@ -1,11 +1,14 @@
 """The control API under /sandbox/ (JSON, no auth) for tests, the demo and benchmarks.
 
     POST   /sandbox/shops                                   {domain, name?, currency?, email?}
-    GET    /sandbox/shops/<domain>                          locations, variants (SKUs, ids)
-    POST   /sandbox/shops/<domain>/products                 {title, sku, price, grams?, ...}
+    GET    /sandbox/shops/<domain>                          locations (addresses), variants
+    POST   /sandbox/shops/<domain>/products                 {title, sku, price, grams? |
+                                                             weight?+weight_unit?, ...}
     POST   /sandbox/shops/<domain>/inventory                {sku, location, on_hand}
     POST   /sandbox/shops/<domain>/orders                   order spec -> REST order
-    GET    /sandbox/shops/<domain>/orders/<id>
+    GET    /sandbox/shops/<domain>/orders/<id>              REST order, with `fulfillments`
+    GET    /sandbox/shops/<domain>/orders/<id>/fulfillments REST fulfillments + notify_customer
+    GET    /sandbox/shops/<domain>/fulfillments/<id>/events REST fulfillment events
     PUT    /sandbox/shops/<domain>/orders/<id>              partial edit -> orders/updated
     POST   /sandbox/shops/<domain>/orders/<id>/cancel       {reason?}
     POST   /sandbox/shops/<domain>/orders/<id>/hold         {reason?, reason_notes?}
@@ -33,7 +36,8 @@ from .core import SandboxCore
 from .graphql import WEBHOOK_TOPICS
 from .models import Faults, Shop
 from .oauth import issue, session_token
-from .payloads import order_document, variant_document
+from .payloads import (fulfillment_document, fulfillment_event_document, order_document,
+                       variant_document)
 from .util import gid
 
 COMPLIANCE_KINDS = ("customers-redact", "customers-data_request", "shop-redact")
@@ -57,7 +61,7 @@ def shop_summary(shop: Shop) -> dict:
         "name": shop.name, "email": shop.email, "currency": shop.currency,
         "installed": shop.scopes is not None, "scopes": shop.scopes,
         "locations": [{"id": loc.id, "name": loc.name,
-                       "admin_graphql_api_id": gid("Location", loc.id)}
+                       "admin_graphql_api_id": gid("Location", loc.id), **loc.address}
                       for loc in shop.locations],
         "variants": [variant_document(v, shop) for v in shop.variants.values()],
     }
@@ -121,9 +125,10 @@ def _shop_routes(bp: Blueprint, core: SandboxCore) -> None:
         with store.lock:
             try:
                 variant = store.add_variant(
-                    shop, body["title"], body["sku"], body["price"], body.get("grams", 0),
+                    shop, body["title"], body["sku"], body["price"], body.get("grams"),
                     body.get("requires_shipping", True), body.get("gift_card", False),
-                    body.get("tracked", True), body.get("inventory"))
+                    body.get("tracked", True), body.get("inventory"),
+                    body.get("weight_unit"), body.get("weight"))
             except KeyError as exc:
                 raise ControlError(422, str(exc.args[0])) from None
             return jsonify(variant_document(variant, shop)), 201
@@ -162,6 +167,24 @@ def _order_routes(bp: Blueprint, core: SandboxCore) -> None:
         shop = _shop_or_404(core, domain)
         with store.lock:
             return jsonify(order_document(shop, _order_or_404(shop, order_id)))
+
+    @bp.get("/shops/<domain>/orders/<order_id>/fulfillments")
+    def order_fulfillments(domain: str, order_id: str):
+        shop = _shop_or_404(core, domain)
+        with store.lock:
+            order = _order_or_404(shop, order_id)
+            return jsonify([fulfillment_document(order, f, notify_customer=True)
+                            for f in order.fulfillments])
+
+    @bp.get("/shops/<domain>/fulfillments/<fulfillment_id>/events")
+    def fulfillment_events(domain: str, fulfillment_id: str):
+        shop = _shop_or_404(core, domain)
+        with store.lock:
+            fulfillment = shop.fulfillments.get(int(fulfillment_id)) \
+                if fulfillment_id.isdigit() else None
+            if fulfillment is None:
+                raise ControlError(404, f"unknown fulfillment {fulfillment_id}")
+            return jsonify([fulfillment_event_document(shop, e) for e in fulfillment.events])
 
     @bp.put("/shops/<domain>/orders/<order_id>")
     def edit_order(domain: str, order_id: str):

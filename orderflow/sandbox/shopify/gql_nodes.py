@@ -8,7 +8,9 @@ strings, DateTime UTC with Z, enums upper case.
 
 from __future__ import annotations
 
-from .models import (Customer, FulfillmentOrder, FulfillmentOrderLine, LineItem, Order, Shop,
+from .fulfillments import latest_event
+from .models import (Customer, Fulfillment, FulfillmentEvent, FulfillmentLine,
+                     FulfillmentOrder, FulfillmentOrderLine, LineItem, Location, Order, Shop,
                      Subscription, Variant)
 from .selection import Connection
 from .util import gid, gql_time, money
@@ -85,7 +87,15 @@ def order_node(order: Order) -> dict:
         "lineItems": Connection(order.line_items, _by_id, lambda li: line_item_node(li, cur)),
         "fulfillmentOrders": Connection(order.fulfillment_orders, _by_id,
                                         fulfillment_order_node),
+        "fulfillments": lambda args: [fulfillment_node(f) for f in
+                                      _first(order.fulfillments, args)],
     }
+
+
+def _first(items: list, args: dict) -> list:
+    """A plain list field with an optional `first` argument (Order.fulfillments...)."""
+    first = args.get("first")
+    return list(items) if first is None else list(items)[: max(int(first), 0)]
 
 
 def _by_id(record) -> tuple:
@@ -124,14 +134,38 @@ def _variant_ref(variant: Variant | None) -> dict | None:
                               "id": gid("InventoryItem", variant.inventory_item_id)}}
 
 
+def location_node(location: Location) -> dict:
+    a = location.address
+    formatted = [a.get("address1"), a.get("address2"),
+                 " ".join(p for p in (a.get("city"), a.get("province_code"), a.get("zip")) if p),
+                 a.get("country")]
+    return {
+        "__typename": "Location", "id": gid("Location", location.id),
+        "legacyResourceId": str(location.id), "name": location.name, "isActive": True,
+        "fulfillsOnlineOrders": True, "shipsInventory": True,
+        "address": {
+            "__typename": "LocationAddress", "address1": a.get("address1"),
+            "address2": a.get("address2"), "city": a.get("city"),
+            "province": a.get("province"), "provinceCode": a.get("province_code"),
+            "country": a.get("country"), "countryCode": a.get("country_code"),
+            "zip": a.get("zip"), "phone": a.get("phone"),
+            "formatted": [p for p in formatted if p],
+        },
+    }
+
+
 def fulfillment_order_node(fo: FulfillmentOrder) -> dict:
-    location = {"__typename": "Location", "id": gid("Location", fo.location.id),
-                "legacyResourceId": str(fo.location.id), "name": fo.location.name}
+    a = fo.location.address
     return {
         "__typename": "FulfillmentOrder", "id": gid("FulfillmentOrder", fo.id),
-        "status": fo.status,
-        "assignedLocation": {"__typename": "FulfillmentOrderAssignedLocation",
-                             "name": fo.location.name, "location": location},
+        "legacyResourceId": str(fo.id), "status": fo.status, "requestStatus": "UNSUBMITTED",
+        "orderId": gid("Order", fo.order_id),
+        "assignedLocation": {
+            "__typename": "FulfillmentOrderAssignedLocation", "name": fo.location.name,
+            "address1": a.get("address1"), "address2": a.get("address2"),
+            "city": a.get("city"), "province": a.get("province"),
+            "countryCode": a.get("country_code"), "zip": a.get("zip"),
+            "phone": a.get("phone"), "location": location_node(fo.location)},
         "fulfillmentHolds": [{"__typename": "FulfillmentHold", **hold} for hold in fo.holds],
         "lineItems": Connection(fo.lines, _by_id, _fulfillment_line_node),
     }
@@ -144,8 +178,75 @@ def _fulfillment_line_node(line: FulfillmentOrderLine) -> dict:
         "id": gid("FulfillmentOrderLineItem", line.id),
         "remainingQuantity": line.remaining, "totalQuantity": item.quantity,
         "requiresShipping": item.requires_shipping, "sku": item.sku,
+        "productTitle": item.title, "variantTitle": None, "vendor": None,
+        "weight": {"__typename": "Weight", **item.weight} if item.weight else None,
         "inventoryItemId": gid("InventoryItem", variant.inventory_item_id) if variant else None,
+        "variant": _variant_ref(variant),
         "lineItem": {"__typename": "LineItem", "id": gid("LineItem", item.id)},
+    }
+
+
+# FulfillmentEventStatus values that are also FulfillmentDisplayStatus values.
+_DISPLAY_FROM_EVENT = ("LABEL_PURCHASED", "LABEL_PRINTED", "CONFIRMED", "CARRIER_PICKED_UP",
+                       "IN_TRANSIT", "OUT_FOR_DELIVERY", "ATTEMPTED_DELIVERY", "DELAYED",
+                       "READY_FOR_PICKUP", "DELIVERED", "FAILURE")
+
+
+def fulfillment_node(f: Fulfillment) -> dict:
+    latest = latest_event(f)
+    delivered = next((e for e in f.events if e.status == "DELIVERED"), None)
+    in_transit = next((e for e in f.events if e.status == "IN_TRANSIT"), None)
+    tracking = [{"__typename": "FulfillmentTrackingInfo", "company": f.tracking_company,
+                 "number": number, "url": url}
+                for number, url in zip(f.tracking_numbers, f.tracking_urls)]
+    if not tracking and f.tracking_company:
+        tracking = [{"__typename": "FulfillmentTrackingInfo", "company": f.tracking_company,
+                     "number": None, "url": None}]
+    origin = f.origin_address
+    return {
+        "__typename": "Fulfillment", "id": gid("Fulfillment", f.id),
+        "legacyResourceId": str(f.id), "name": f.name, "status": f.status,
+        "displayStatus": latest.status if latest and latest.status in _DISPLAY_FROM_EVENT
+        else "FULFILLED",
+        "createdAt": gql_time(f.created_at), "updatedAt": gql_time(f.updated_at),
+        "deliveredAt": gql_time(delivered.happened_at) if delivered else None,
+        "inTransitAt": gql_time(in_transit.happened_at) if in_transit else None,
+        "estimatedDeliveryAt": gql_time(next(
+            (e.estimated_delivery_at for e in sorted(f.events, key=lambda e: e.happened_at,
+                                                     reverse=True)
+             if e.estimated_delivery_at), None)),
+        "requiresShipping": any(ln.line_item.requires_shipping for ln in f.lines),
+        "totalQuantity": sum(ln.quantity for ln in f.lines),
+        "trackingInfo": lambda args: _first(tracking, args),
+        "location": location_node(f.location),
+        "originAddress": None if origin is None else {
+            "__typename": "FulfillmentOriginAddress", "address1": origin["address1"],
+            "address2": origin["address2"], "city": origin["city"],
+            "countryCode": origin["country_code"], "provinceCode": origin["province_code"],
+            "zip": origin["zip"]},
+        "order": {"__typename": "Order", "id": gid("Order", f.order_id),
+                  "legacyResourceId": str(f.order_id)},
+        "fulfillmentLineItems": Connection(f.lines, _by_id, _fulfillment_line_item_node),
+        "events": Connection(sorted(f.events, key=lambda e: (e.happened_at, e.id)),
+                             lambda e: (int(e.happened_at.timestamp()), e.id),
+                             fulfillment_event_node),
+    }
+
+
+def _fulfillment_line_item_node(line: FulfillmentLine) -> dict:
+    return {"__typename": "FulfillmentLineItem", "id": gid("FulfillmentLineItem", line.id),
+            "quantity": line.quantity,
+            "lineItem": {"__typename": "LineItem", "id": gid("LineItem", line.line_item.id),
+                         "sku": line.line_item.sku, "title": line.line_item.title}}
+
+
+def fulfillment_event_node(e: FulfillmentEvent) -> dict:
+    return {
+        "__typename": "FulfillmentEvent", "id": gid("FulfillmentEvent", e.id),
+        "status": e.status, "message": e.message, "happenedAt": gql_time(e.happened_at),
+        "createdAt": gql_time(e.created_at), "city": e.city, "province": e.province,
+        "country": e.country, "zip": e.zip, "address1": e.address1, "latitude": e.latitude,
+        "longitude": e.longitude, "estimatedDeliveryAt": gql_time(e.estimated_delivery_at),
     }
 
 

@@ -7,12 +7,15 @@ object of resolvers; the client's own selection set then picks the fields (selec
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 from urllib.parse import urlsplit
 
+from . import fulfillments as fulfillment_ops
 from . import gql_nodes as nodes
 from .core import SandboxCore
 from .models import Shop, Subscription
+from .payloads import fulfillment_document, fulfillment_event_document
 from .selection import (Connection, QueryError, actual_cost, operation_header, project,
                         read_operation, requested_cost)
 from .util import gid_id, parse_time, utc_now, whole_seconds
@@ -22,7 +25,8 @@ RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 WEBHOOK_TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS_PAID",
                   "ORDERS_FULFILLED", "ORDERS_PARTIALLY_FULFILLED", "ORDERS_DELETED",
                   "ORDERS_EDITED", "APP_UNINSTALLED", "FULFILLMENT_ORDERS_PLACED_ON_HOLD",
-                  "FULFILLMENT_ORDERS_HOLD_RELEASED", "FULFILLMENTS_CREATE")
+                  "FULFILLMENT_ORDERS_HOLD_RELEASED", "FULFILLMENTS_CREATE",
+                  "FULFILLMENTS_UPDATE", "FULFILLMENT_EVENTS_CREATE")
 
 
 @dataclass
@@ -30,6 +34,8 @@ class Context:
     core: SandboxCore
     shop: Shop
     api_version: str
+    # Run after the answer is built and the store lock released (webhook emission).
+    after: list[Callable[[], None]] = field(default_factory=list)
 
 
 def execute(ctx: Context, body: dict) -> dict:
@@ -61,6 +67,8 @@ def execute(ctx: Context, body: dict) -> dict:
         actual = MUTATION_COST if mutation else actual_cost(operation.fields, data)
         bucket.spend(actual - requested)  # refund the difference, like Shopify
         cost = _cost(requested, actual, bucket.status())
+    for action in ctx.after:
+        action()
     return {"data": data, "extensions": {"cost": cost}}
 
 
@@ -230,14 +238,61 @@ def _subscription_delete(ctx: Context):
     return {"webhookSubscriptionDelete": resolve}
 
 
+def _fulfillment_create(ctx: Context):
+    def resolve(args: dict) -> dict:
+        spec = args.get("fulfillment")
+        plan, errors = fulfillment_ops.plan_fulfillment(ctx.shop, spec)
+        if errors:
+            return {"fulfillment": None, "userErrors": errors}
+        store, shop = ctx.core.store, ctx.shop
+        order, fulfillment = fulfillment_ops.create_fulfillment(store, shop, plan, spec,
+                                                                args.get("message"))
+        body = fulfillment_document(order, fulfillment)
+        status_topic = ("orders/fulfilled" if nodes.order_node(order)[
+            "displayFulfillmentStatus"] == "FULFILLED" else "orders/partially_fulfilled")
+
+        def send() -> None:
+            ctx.core.emit(shop, "fulfillments/create", body)
+            ctx.core.emit_order(shop, order, status_topic, "orders/updated")
+
+        ctx.after.append(send)
+        return {"fulfillment": nodes.fulfillment_node(fulfillment), "userErrors": []}
+
+    return {"fulfillmentCreate": resolve}
+
+
+def _fulfillment_event_create(ctx: Context):
+    def resolve(args: dict) -> dict:
+        store, shop = ctx.core.store, ctx.shop
+        event, errors = fulfillment_ops.create_event(store, shop, args.get("fulfillmentEvent"))
+        if errors:
+            return {"fulfillmentEvent": None, "userErrors": errors}
+        fulfillment = shop.fulfillments[event.fulfillment_id]
+        order = shop.orders[fulfillment.order_id]
+        event_body = fulfillment_event_document(shop, event)
+        update_body = fulfillment_document(order, fulfillment)
+
+        def send() -> None:
+            ctx.core.emit(shop, "fulfillment_events/create", event_body)
+            ctx.core.emit(shop, "fulfillments/update", update_body)
+
+        ctx.after.append(send)
+        return {"fulfillmentEvent": nodes.fulfillment_event_node(event), "userErrors": []}
+
+    return {"fulfillmentEventCreate": resolve}
+
+
 OPERATIONS = {
     "ShopInfo": _shop_info,
     "OrdersUpdatedSince": _orders,
     "OrderById": _order,
     "OrderFulfillmentOrders": _order,
-    "OrderById": _order,
+    "FulfillmentOrdersToShip": _order,
+    "OrderFulfillments": _order,
     "InventoryAtLocation": _nodes,
     "WebhookSubscriptions": _subscriptions,
     "WebhookSubscriptionCreate": _subscription_create,
     "WebhookSubscriptionDelete": _subscription_delete,
+    "FulfillmentCreate": _fulfillment_create,
+    "FulfillmentEventCreate": _fulfillment_event_create,
 }

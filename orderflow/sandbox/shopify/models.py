@@ -11,6 +11,8 @@ from decimal import Decimal
 class Location:
     id: int
     name: str
+    address: dict = field(default_factory=dict)  # address1 address2 city province
+    # province_code country_code zip phone (see state.LOCATIONS)
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Variant:
     gift_card: bool = False
     tracked: bool = True
     inventory: dict[int, int] = field(default_factory=dict)  # location id -> on_hand
+    weight: dict | None = None  # {"unit": "GRAMS"|"KILOGRAMS"|"OUNCES"|"POUNDS", "value"}
 
 
 @dataclass
@@ -52,6 +55,7 @@ class LineItem:
     variant: Variant | None = None
     current_quantity: int = 0
     fulfilled_quantity: int = 0
+    weight: dict | None = None  # GraphQL Weight of one unit; None when unknown
 
     @property
     def fulfillable_quantity(self) -> int:
@@ -72,6 +76,54 @@ class FulfillmentOrder:
     status: str  # OPEN, ON_HOLD, IN_PROGRESS, CLOSED, CANCELLED, SCHEDULED, INCOMPLETE
     lines: list[FulfillmentOrderLine]
     holds: list[dict] = field(default_factory=list)  # {"reason", "reasonNotes"}
+    order_id: int = 0
+
+
+@dataclass
+class FulfillmentLine:
+    id: int
+    line_item: LineItem
+    quantity: int
+    fulfillment_order_line_id: int
+
+
+@dataclass
+class FulfillmentEvent:
+    id: int
+    fulfillment_id: int
+    order_id: int
+    status: str  # FulfillmentEventStatus, e.g. IN_TRANSIT
+    happened_at: datetime
+    created_at: datetime
+    message: str | None = None
+    city: str | None = None
+    province: str | None = None
+    country: str | None = None
+    zip: str | None = None
+    address1: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    estimated_delivery_at: datetime | None = None
+
+
+@dataclass
+class Fulfillment:
+    id: int
+    order_id: int
+    name: str  # "#1001.1"
+    location: Location
+    created_at: datetime
+    updated_at: datetime
+    lines: list[FulfillmentLine]
+    fulfillment_order_ids: list[int]
+    tracking_company: str | None = None
+    tracking_numbers: list[str] = field(default_factory=list)
+    tracking_urls: list[str | None] = field(default_factory=list)
+    status: str = "SUCCESS"  # FulfillmentStatus
+    notify_customer: bool = False
+    origin_address: dict | None = None  # REST shape
+    message: str | None = None
+    events: list[FulfillmentEvent] = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +149,7 @@ class Order:
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
+    fulfillments: list[Fulfillment] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -125,6 +178,8 @@ class Shop:
     variants: dict[str, Variant] = field(default_factory=dict)  # by SKU
     customers: dict[str, Customer] = field(default_factory=dict)  # by email
     orders: dict[int, Order] = field(default_factory=dict)
+    fulfillment_orders: dict[int, FulfillmentOrder] = field(default_factory=dict)  # by id
+    fulfillments: dict[int, Fulfillment] = field(default_factory=dict)  # by id
     subscriptions: dict[int, Subscription] = field(default_factory=dict)
     next_number: int = 1001
     scopes: str | None = None  # scopes granted at install; None while not installed
@@ -169,3 +224,4 @@ class Faults:
     drop_webhooks: int = 0
     hold_webhooks: bool = False
     reorder_webhooks: bool = False
+    lose_fulfillment_answer: int = 0  # fulfillmentCreate succeeds, the answer is a 502

@@ -78,7 +78,9 @@ def create_order(store: Store, shop: Shop, spec: dict) -> Order:
     order.fulfillment_orders = [FulfillmentOrder(
         id=store.ids.big(), location=location, status="OPEN",
         lines=[FulfillmentOrderLine(store.ids.big(), li, li.fulfillable_quantity)
-               for li in lines])]
+               for li in lines], order_id=order.id)]
+    for fo in order.fulfillment_orders:
+        shop.fulfillment_orders[fo.id] = fo
     shop.next_number += 1
     shop.orders[order.id] = order
     return order
@@ -95,13 +97,17 @@ def _line_item(store: Store, shop: Shop, raw: dict) -> LineItem:
         price = _decimal(raw.get("price", variant.price), "price")
         return LineItem(store.ids.big(), variant.title, variant.sku, quantity, price,
                         variant.grams, variant.requires_shipping, variant.gift_card, variant,
-                        current_quantity=quantity)
+                        current_quantity=quantity,
+                        weight=dict(variant.weight) if variant.weight else None)
     if not raw.get("title"):
         raise SpecError("a line item needs a sku or a title")
+    grams = raw.get("grams")
     return LineItem(store.ids.big(), raw["title"], raw.get("sku"), quantity,
-                    _decimal(raw.get("price", "0"), "price"), int(raw.get("grams", 0)),
+                    _decimal(raw.get("price", "0"), "price"), int(grams or 0),
                     bool(raw.get("requires_shipping", True)), bool(raw.get("gift_card", False)),
-                    None, current_quantity=quantity)
+                    None, current_quantity=quantity,
+                    weight=None if grams is None else {"unit": "GRAMS",
+                                                       "value": float(int(grams))})
 
 
 def _customer(store: Store, shop: Shop, spec: dict) -> Customer | None:
@@ -231,7 +237,7 @@ def cancel_order(order: Order, reason: str | None) -> None:
 
 def hold_fulfillment(order: Order, reason: str, notes: str | None) -> None:
     for fo in order.fulfillment_orders:
-        if fo.status in ("OPEN", "ON_HOLD"):
+        if fo.status in ("OPEN", "IN_PROGRESS", "ON_HOLD"):
             fo.status = "ON_HOLD"
             fo.holds.append({"reason": reason.upper(), "reasonNotes": notes})
     order.updated_at = next_update_time(order.updated_at)
@@ -240,5 +246,6 @@ def hold_fulfillment(order: Order, reason: str, notes: str | None) -> None:
 def release_fulfillment(order: Order) -> None:
     for fo in order.fulfillment_orders:
         if fo.status == "ON_HOLD":
-            fo.status, fo.holds = "OPEN", []
+            started = any(line.line_item.fulfilled_quantity > 0 for line in fo.lines)
+            fo.status, fo.holds = ("IN_PROGRESS" if started else "OPEN"), []
     order.updated_at = next_update_time(order.updated_at)

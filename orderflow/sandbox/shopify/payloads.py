@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .models import Customer, LineItem, Order, Shop, Variant
+from .fulfillments import latest_event
+from .models import (Customer, Fulfillment, FulfillmentEvent, LineItem, Order, Shop,
+                     Variant)
 from .util import gid, money, money_set, rest_time, shop_name
 
 ZERO = Decimal("0")
@@ -92,7 +94,7 @@ def order_document(shop: Shop, order: Order) -> dict:
         "billing_address": order.billing_address,
         "customer": customer_document(order.customer, cur),
         "discount_applications": [],
-        "fulfillments": [],
+        "fulfillments": [fulfillment_document(order, f) for f in order.fulfillments],
         "line_items": [line_item_document(li, cur) for li in order.line_items],
         "payment_terms": None,
         "refunds": [],
@@ -146,6 +148,80 @@ def line_item_document(li: LineItem, cur: str) -> dict:
         "tax_lines": [],
         "duties": [],
         "discount_allocations": [],
+    }
+
+
+# The key order of the fulfillments/create sample body's line items.
+_FULFILLMENT_LINE_KEYS = (
+    "id", "variant_id", "title", "quantity", "sku", "variant_title", "vendor",
+    "fulfillment_service", "product_id", "requires_shipping", "taxable", "gift_card", "name",
+    "variant_inventory_management", "properties", "product_exists", "fulfillable_quantity",
+    "grams", "price", "total_discount", "fulfillment_status", "price_set",
+    "total_discount_set", "discount_allocations", "duties", "admin_graphql_api_id",
+    "tax_lines")
+
+
+def fulfillment_document(order: Order, fulfillment: Fulfillment,
+                         notify_customer: bool = False) -> dict:
+    """REST fulfillment: the fulfillments/create body and an entry of order["fulfillments"].
+
+    `quantity` of a line item is the quantity in this fulfillment. With `notify_customer`
+    the request's notifyCustomer is added (REST create field; not in webhook bodies).
+    """
+    latest = latest_event(fulfillment)
+    lines = []
+    for line in fulfillment.lines:
+        full = {**line_item_document(line.line_item, order.currency), "quantity": line.quantity}
+        lines.append({key: full[key] for key in _FULFILLMENT_LINE_KEYS})
+    doc = {
+        "id": fulfillment.id,
+        "order_id": order.id,
+        "status": fulfillment.status.lower(),
+        "created_at": rest_time(fulfillment.created_at),
+        "service": "manual",
+        "updated_at": rest_time(fulfillment.updated_at),
+        "tracking_company": fulfillment.tracking_company,
+        "shipment_status": latest.status.lower() if latest else None,
+        "location_id": fulfillment.location.id,
+        "origin_address": fulfillment.origin_address,
+        "email": order.email,
+        "destination": order.shipping_address,
+        "line_items": lines,
+        "tracking_number": fulfillment.tracking_numbers[0] if fulfillment.tracking_numbers
+        else None,
+        "tracking_numbers": list(fulfillment.tracking_numbers),
+        "tracking_url": fulfillment.tracking_urls[0] if fulfillment.tracking_urls else None,
+        "tracking_urls": [u for u in fulfillment.tracking_urls if u],
+        "receipt": {},
+        "name": fulfillment.name,
+        "admin_graphql_api_id": gid("Fulfillment", fulfillment.id),
+    }
+    if notify_customer:
+        doc["notify_customer"] = fulfillment.notify_customer
+    return doc
+
+
+def fulfillment_event_document(shop: Shop, event: FulfillmentEvent) -> dict:
+    """REST fulfillment_event (the fulfillment_events/create body)."""
+    return {
+        "id": event.id,
+        "fulfillment_id": event.fulfillment_id,
+        "status": event.status.lower(),
+        "message": event.message,
+        "happened_at": rest_time(event.happened_at),
+        "city": event.city,
+        "province": event.province,
+        "country": event.country,
+        "zip": event.zip,
+        "address1": event.address1,
+        "latitude": event.latitude,
+        "longitude": event.longitude,
+        "shop_id": shop.id,
+        "created_at": rest_time(event.created_at),
+        "updated_at": rest_time(event.created_at),
+        "estimated_delivery_at": rest_time(event.estimated_delivery_at),
+        "order_id": event.order_id,
+        "admin_graphql_api_id": gid("FulfillmentEvent", event.id),
     }
 
 
@@ -239,6 +315,7 @@ def variant_document(variant: Variant, shop: Shop) -> dict:
         "admin_graphql_api_id": gid("ProductVariant", variant.id),
         "inventory_item_gid": gid("InventoryItem", variant.inventory_item_id),
         "inventory": {names[loc]: qty for loc, qty in variant.inventory.items()},
+        "weight": dict(variant.weight) if variant.weight else None,
     }
 
 

@@ -13,7 +13,20 @@ from decimal import Decimal
 from .models import AccessToken, AuthCode, Faults, Location, RefreshToken, Shop, Variant
 from .util import IdGenerator, utc_now, whole_seconds
 
-LOCATION_NAMES = ("Main warehouse", "Overflow")
+# name -> REST-style address (FulfillmentOrderAssignedLocation / Location.address)
+LOCATIONS = {
+    "Main warehouse": {"address1": "921 SW Washington St", "address2": "Dock 3",
+                       "city": "Portland", "province": "Oregon", "province_code": "OR",
+                       "country": "United States", "country_code": "US", "zip": "97205",
+                       "phone": "+15035550142"},
+    "Overflow": {"address1": "250 E Liberty St", "address2": None, "city": "Reno",
+                 "province": "Nevada", "province_code": "NV", "country": "United States",
+                 "country_code": "US", "zip": "89501", "phone": "+17755550188"},
+}
+LOCATION_NAMES = tuple(LOCATIONS)
+# Shopify's WeightUnit values and grams per unit.
+GRAMS_PER_UNIT = {"GRAMS": 1.0, "KILOGRAMS": 1000.0, "OUNCES": 28.349523125,
+                  "POUNDS": 453.59237}
 
 # (title, sku, price, grams, requires_shipping, gift_card, tracked)
 DEFAULT_CATALOGUE = (
@@ -83,7 +96,8 @@ class Store:
             shop = Shop(id=self.ids.small(), domain=domain, name=label,
                         email=email or f"owner@{domain}", currency=currency,
                         created_at=whole_seconds(utc_now()))
-            shop.locations = [Location(self.ids.small(), n) for n in LOCATION_NAMES]
+            shop.locations = [Location(self.ids.small(), n, dict(a))
+                              for n, a in LOCATIONS.items()]
             for title, sku, price, grams, ships, gift, tracked in DEFAULT_CATALOGUE:
                 stock = DEFAULT_STOCK if tracked else {}
                 self.add_variant(shop, title, sku, price, grams, ships, gift, tracked, stock)
@@ -91,15 +105,27 @@ class Store:
             self.buckets[domain] = ThrottleBucket(self.throttle_max, self.throttle_restore)
             return shop
 
-    def add_variant(self, shop: Shop, title: str, sku: str, price, grams: int = 0,
+    def add_variant(self, shop: Shop, title: str, sku: str, price, grams: int | None = None,
                     requires_shipping: bool = True, gift_card: bool = False,
-                    tracked: bool = True, inventory: dict | None = None) -> Variant:
+                    tracked: bool = True, inventory: dict | None = None,
+                    weight_unit: str | None = None, weight: float | None = None) -> Variant:
+        """`grams`, or `weight` in `weight_unit` (GRAMS, KILOGRAMS, OUNCES, POUNDS); with
+        neither the variant has no weight (GraphQL `weight: null`, REST grams 0)."""
+        unit = str(weight_unit or "GRAMS").upper()
+        if unit not in GRAMS_PER_UNIT:
+            raise KeyError(f"weight_unit must be one of {', '.join(GRAMS_PER_UNIT)}")
+        if weight is not None:
+            value = float(weight)
+            grams = int(round(value * GRAMS_PER_UNIT[unit]))
+        elif grams is not None:
+            value = round(int(grams) / GRAMS_PER_UNIT[unit], 3)
         with self.lock:
             variant = Variant(id=self.ids.big(), product_id=self.ids.big(),
                               inventory_item_id=self.ids.big(), title=title, sku=sku,
                               price=Decimal(str(price)), grams=int(grams or 0),
                               requires_shipping=bool(requires_shipping),
-                              gift_card=bool(gift_card), tracked=bool(tracked))
+                              gift_card=bool(gift_card), tracked=bool(tracked),
+                              weight=None if grams is None else {"unit": unit, "value": value})
             for location_ref, on_hand in (inventory or {}).items():
                 variant.inventory[self.location(shop, location_ref).id] = int(on_hand)
             shop.variants[sku] = variant

@@ -1,0 +1,250 @@
+"""From a ready order to a bought label and a Shopify fulfilment (steps 3 to 5 of the walk).
+
+`plan_shipment` packs, rates and selects; `buy_label` buys exactly one label per parcel however
+often it runs; `push_fulfilment` creates the Shopify fulfilment with tracking exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta, timezone
+
+from sqlalchemy import select
+
+from ..fulfilment.carrier_selection import select_rate
+from ..fulfilment.order_states import OrderState
+from ..fulfilment.packing import pack
+from ..fulfilment.shipment_rates import combine, parcel_rate
+from ..fulfilment.types import Address, PackItem
+from ..integrations.easypost.errors import (
+    AddressUndeliverable, CarrierOutcomeUnknown, PostageExists, RateUnavailable,
+)
+from ..integrations.easypost.mapping import parcel_to_easypost
+from ..integrations.easypost.statuses import shopify_company, tracking_url
+from ..integrations.shopify import queries
+from ..integrations.shopify.fulfilment_mapping import ShippableFulfilmentOrder, fulfilment_orders_to_ship
+from ..integrations.shopify.mapping import PayloadError, id_to_gid
+from ..models import Order, ParcelRow, Shipment, ShopSettings, utcnow
+from ..orders import record
+from ..queue import job
+from ..services import services
+from ..shipments import all_bought, live_shipments, move_order, parcel_row, selection_json
+from ..shipping_settings import read_settings
+from ..shop_access import access_token
+
+log = logging.getLogger(__name__)
+
+BUY_LEASE = timedelta(minutes=2)
+
+
+class NotReadyYet(RuntimeError):
+    """Shopify has not created the order's fulfilment orders yet: try again shortly."""
+
+
+class PurchaseInProgress(RuntimeError):
+    """Another worker holds this parcel's purchase lease: try again after it."""
+
+
+def _address(data: dict | None) -> Address | None:
+    return Address(**data) if data else None
+
+
+@job(queue="shipping", timeout=300)
+def plan_shipment(order_id: int, on_demand: bool = False) -> None:
+    svc = services()
+    with svc.db.session() as s:
+        order = s.get(Order, order_id)
+        if order is None or order.state != OrderState.READY.value or live_shipments(s, order_id):
+            return
+        shop_id, shopify_id, currency = order.shop_id, order.shopify_id, order.currency
+        destination = _address(order.shipping_address)
+        settings_row = s.get(ShopSettings, shop_id)
+    settings = read_settings(settings_row.data if settings_row else None, currency)
+    if settings.automation == "off" and not on_demand:
+        return
+    domain, token = access_token(svc, shop_id)
+    data = svc.admin.graphql(domain, token, queries.FULFILLMENT_ORDERS_TO_SHIP,
+                             {"id": id_to_gid("Order", shopify_id)})
+    fulfilment_orders = [fo for fo in fulfilment_orders_to_ship(data) if fo.status != "ON_HOLD"]
+    if not fulfilment_orders:
+        raise NotReadyYet(f"order {order_id} has no open fulfilment order yet")
+    try:
+        verified = svc.carrier.verify_address(destination)
+    except AddressUndeliverable as exc:
+        _hold(svc, order_id, f"The carrier cannot deliver to this address: {exc}")
+        return
+    for fo in fulfilment_orders:
+        _plan_one(svc, order_id, shop_id, fo, verified.address, settings,
+                  buy=settings.automation == "buy" and not on_demand)
+
+
+def _hold(svc, order_id: int, reason: str) -> None:
+    with svc.db.session() as s, s.begin():
+        move_order(s, s.get(Order, order_id), OrderState.ON_HOLD, reason, "shipping")
+
+
+def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination, settings,
+              buy: bool) -> None:
+    items = [PackItem(title=line.title, quantity=line.quantity, sku=line.sku, weight_g=line.weight_g)
+             for line in fo.lines]
+    packing = pack(items, settings.boxes, settings.packing)
+    origin = settings.origin or fo.origin
+    options = {"label_format": settings.label_format, "label_size": "4x6"}
+    carrier_shipments = [
+        svc.carrier.create_shipment(
+            destination, origin, parcel_to_easypost(*p.dimensions_in, p.weight_oz), options,
+            reference=f"order-{order_id}-{fo.id.rsplit('/', 1)[-1]}-{n}")
+        for n, p in enumerate(packing.parcels)
+    ]
+    offered = combine([c.rates for c in carrier_shipments])
+    selection = select_rate(offered, settings.policy)
+    with svc.db.session() as s, s.begin():
+        order = s.get(Order, order_id)
+        shipment = Shipment(shop_id=shop_id, order_id=order_id, fulfillment_order_id=fo.id,
+                            lines=[{"id": line.id, "quantity": line.quantity} for line in fo.lines],
+                            selection=selection_json(selection) | {"warnings": list(packing.warnings + packing.errors)})
+        s.add(shipment)
+        for n, (parcel, carrier) in enumerate(zip(packing.parcels, carrier_shipments)):
+            row = parcel_row(shipment, n, parcel)
+            s.add(row)
+            row.carrier_shipment_id = carrier.id
+            row.rates = [{"id": r.id, "service": f"{r.carrier}/{r.service}", "amount": str(r.amount.amount)}
+                         for r in carrier.rates]
+            if selection.rate is not None:
+                own = parcel_rate(carrier.rates, selection.rate.id)
+                row.rate_id, row.amount = own.id, own.amount.amount
+        if selection.rate is None:
+            shipment.state, shipment.error = "exception", selection.reason
+            move_order(s, order, OrderState.ON_HOLD, f"No rate to buy: {selection.reason}", "shipping")
+            return
+        shipment.state = "rated"
+        shipment.carrier, shipment.service = selection.rate.carrier, selection.rate.service
+        shipment.cost, shipment.currency = selection.rate.amount.amount, selection.rate.amount.currency
+        record(s, order, "rated", f"{len(packing.parcels)} parcel(s); {selection.reason}", "shipping")
+        s.flush()
+        parcel_ids = [p.id for p in shipment.parcels]
+    if buy:
+        svc.queue.enqueue_many([buy_label.call(i, job_id=f"buy-{i}") for i in parcel_ids])
+
+
+def _start_purchase(svc, parcel_id: int) -> tuple[ParcelRow, bool] | None:
+    """Take the parcel's purchase lease; (parcel, retrying) or None when it is already bought."""
+    with svc.db.session() as s, s.begin():
+        parcel = s.scalar(select(ParcelRow).where(ParcelRow.id == parcel_id).with_for_update())
+        if parcel is None or parcel.bought_at is not None or parcel.voided_at is not None:
+            return None
+        now = utcnow()
+        started = parcel.buy_started_at
+        if started is not None and _aware(started) + BUY_LEASE > now:
+            raise PurchaseInProgress(f"parcel {parcel_id} is being bought by another worker")
+        parcel.buy_started_at = now
+        return parcel, started is not None
+
+
+def _aware(value):
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@job(queue="shipping", timeout=300)
+def buy_label(parcel_id: int) -> None:
+    """Exactly one label: a retry looks the carrier shipment up and adopts postage it finds."""
+    svc = services()
+    started = _start_purchase(svc, parcel_id)
+    if started is None:
+        return
+    parcel, retrying = started
+    bought = svc.carrier.retrieve(parcel.carrier_shipment_id) if retrying else None
+    if bought is None or bought.label is None:
+        bought = _buy(svc, parcel)
+    label_bytes = svc.carrier.download(bought.label.url)
+    with svc.db.session() as s, s.begin():
+        row = s.scalar(select(ParcelRow).where(ParcelRow.id == parcel_id).with_for_update())
+        row.tracking_code, row.label_url = bought.tracking_code, bought.label.url
+        row.label_format, row.label_data = bought.label.file_type, label_bytes
+        row.bought_at, row.buy_started_at = utcnow(), None
+        shipment = row.shipment
+        if all_bought(shipment) and shipment.state == "rated":
+            shipment.state = "bought"
+            order = s.get(Order, shipment.order_id)
+            move_order(s, order, OrderState.LABEL_BOUGHT,
+                       f"Label bought: {shipment.carrier} {shipment.service}, "
+                       f"{', '.join(p.tracking_code for p in shipment.parcels)}", "shipping")
+            ship_id = shipment.id
+        else:
+            ship_id = None
+    if ship_id:
+        svc.queue.enqueue_many([push_fulfilment.call(ship_id, job_id=f"push-{ship_id}")])
+
+
+def _buy(svc, parcel: ParcelRow):
+    try:
+        return svc.carrier.buy(parcel.carrier_shipment_id, parcel.rate_id)
+    except (PostageExists, CarrierOutcomeUnknown):
+        found = svc.carrier.retrieve(parcel.carrier_shipment_id)
+        if found.label is None:
+            raise
+        return found
+    except RateUnavailable:
+        fresh = svc.carrier.rerate(parcel.carrier_shipment_id)
+        rate = next((r for r in fresh.rates if f"{r.carrier}/{r.service}" == _service(parcel)), None)
+        if rate is None:
+            raise
+        return svc.carrier.buy(parcel.carrier_shipment_id, rate.id)
+
+
+def _service(parcel: ParcelRow) -> str:
+    return next(r["service"] for r in parcel.rates if r["id"] == parcel.rate_id)
+
+
+@job(queue="shipping", timeout=300)
+def push_fulfilment(shipment_id: int) -> None:
+    """Create the Shopify fulfilment once: a retry first looks for one with our tracking numbers."""
+    svc = services()
+    with svc.db.session() as s:
+        shipment = s.get(Shipment, shipment_id)
+        if shipment is None or shipment.shopify_fulfillment_id or shipment.state != "bought":
+            return
+        order = s.get(Order, shipment.order_id)
+        settings_row = s.get(ShopSettings, order.shop_id)
+        notify = read_settings(settings_row.data if settings_row else None).notify_customer
+        numbers = [p.tracking_code for p in shipment.parcels]
+        request = {
+            "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": shipment.fulfillment_order_id,
+                                             "fulfillmentOrderLineItems": shipment.lines}],
+            "trackingInfo": _tracking_info(shipment.carrier, numbers),
+            "notifyCustomer": notify,
+        }
+        shop_id, shopify_id = order.shop_id, order.shopify_id
+    domain, token = access_token(svc, shop_id)
+    fulfillment_id = _existing_fulfilment(svc, domain, token, shopify_id, numbers)
+    if fulfillment_id is None:
+        result = svc.admin.graphql(domain, token, queries.FULFILLMENT_CREATE,
+                                   {"fulfillment": request})["fulfillmentCreate"]
+        if result["userErrors"]:
+            raise PayloadError("; ".join(e["message"] for e in result["userErrors"]))
+        fulfillment_id = result["fulfillment"]["id"]
+    with svc.db.session() as s, s.begin():
+        shipment = s.get(Shipment, shipment_id)
+        shipment.shopify_fulfillment_id, shipment.fulfilled_at = fulfillment_id, utcnow()
+        shipment.state = "fulfilled"
+        move_order(s, s.get(Order, shipment.order_id), OrderState.FULFILLED,
+                   f"Fulfilled in Shopify with tracking {', '.join(numbers)}", "shipping")
+
+
+def _tracking_info(carrier: str, numbers: list[str]) -> dict:
+    """Shopify's exact company name builds its own links; otherwise we give ours (notes, sec. 3)."""
+    info = {"company": shopify_company(carrier) or carrier, "numbers": numbers}
+    urls = [tracking_url(carrier, n) for n in numbers]
+    if all(urls):
+        info["urls"] = urls
+    return info
+
+
+def _existing_fulfilment(svc, domain, token, shopify_id, numbers) -> str | None:
+    data = svc.admin.graphql(domain, token, queries.ORDER_FULFILLMENTS,
+                             {"id": id_to_gid("Order", shopify_id)})
+    for fulfillment in (data.get("order") or {}).get("fulfillments") or []:
+        if set(numbers) & {t.get("number") for t in fulfillment.get("trackingInfo") or []}:
+            return fulfillment["id"]
+    return None
+

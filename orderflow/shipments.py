@@ -1,0 +1,52 @@
+"""Persisting shipments and parcels, and what the merchant reads about them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .fulfilment.order_states import OrderState, can_transition
+from .fulfilment.types import Parcel, Rate, Selection
+from .models import Order, ParcelRow, Shipment
+from .orders import record
+
+
+def rate_json(rate: Rate) -> dict:
+    return {"id": rate.id, "carrier": rate.carrier, "service": rate.service,
+            "amount": str(rate.amount.amount), "currency": rate.amount.currency,
+            "delivery_days": rate.delivery_days,
+            "delivery_date": rate.delivery_date.isoformat() if rate.delivery_date else None}
+
+
+def selection_json(selection: Selection) -> dict:
+    return {"reason": selection.reason,
+            "chosen": rate_json(selection.rate) if selection.rate else None,
+            "alternatives": [dict(rate_json(a.rate), why_not=a.why_not) for a in selection.alternatives]}
+
+
+def parcel_row(shipment: Shipment, position: int, parcel: Parcel) -> ParcelRow:
+    length, width, height = parcel.dimensions_in
+    contents: dict[str, int] = {}
+    for unit in parcel.units:
+        contents[unit.label] = contents.get(unit.label, 0) + 1
+    return ParcelRow(shipment=shipment, shop_id=shipment.shop_id, position=position,
+                     box=parcel.box or "own packaging", length_in=length, width_in=width,
+                     height_in=height, weight_oz=parcel.weight_oz, contents=contents)
+
+
+def live_shipments(session, order_id: int) -> list[Shipment]:
+    return list(session.scalars(select(Shipment).where(
+        Shipment.order_id == order_id, Shipment.state.not_in(("voided", "exception")))))
+
+
+def move_order(session, order: Order, state: OrderState, message: str, source: str) -> None:
+    """Move the order if the state machine allows it, with the step on its timeline."""
+    if order.state == state.value or not can_transition(order.state, state):
+        return
+    order.state = state.value
+    order.hold_reason = message if state is OrderState.ON_HOLD else None
+    record(session, order, state.value, message, source)
+
+
+def all_bought(shipment: Shipment) -> bool:
+    return all(p.bought_at is not None and p.voided_at is None for p in shipment.parcels)
+
