@@ -42,6 +42,43 @@ def schedule_reconciles(svc) -> int:
     return len(calls)
 
 
+def schedule_shipping(svc) -> int:
+    """Shipping work that no job finished: ready orders without a shipment, purchases left by a
+    dead run, bought labels whose fulfilment never reached Shopify. Returns how many enqueued."""
+    from .jobs import shipping
+    from .models import Order, ParcelRow, Shipment
+    settle = utcnow() - timedelta(seconds=svc.settings.SHIPPING_SETTLE_SECONDS)
+    lease = utcnow() - shipping.purchase_lease(svc)
+    stamp = int(time.time())
+    with svc.db.session() as s:
+        planning = s.scalars(select(Order.id).where(
+            Order.state == "ready", Order.updated_at < settle,
+            ~select(Shipment.id).where(Shipment.order_id == Order.id,
+                                       Shipment.state.not_in(("voided", "exception"))).exists(),
+        ).limit(500)).all()
+        buying = s.scalars(select(ParcelRow.id).where(
+            ParcelRow.buy_started_at < lease, ParcelRow.bought_at.is_(None),
+            ParcelRow.voided_at.is_(None)).limit(500)).all()
+        pushing = s.scalars(select(Shipment.id).where(
+            Shipment.state == "bought", Shipment.shopify_fulfillment_id.is_(None),
+            Shipment.created_at < settle).limit(500)).all()
+    calls = ([shipping.plan_shipment.call(i, job_id=f"plan-{i}") for i in planning]
+             # a fresh id: the dead run's job may still look started; the lease keeps one buyer
+             + [shipping.buy_label.call(i, job_id=f"buy-{i}-{stamp}") for i in buying]
+             + [shipping.push_fulfilment.call(i, job_id=f"push-{i}") for i in pushing])
+    if not calls:
+        return 0
+    try:
+        alive = svc.queue.alive([c.job_id for c in calls])
+        calls = [c for c in calls if c.job_id not in alive]
+        if calls:
+            svc.queue.enqueue_many(calls)
+    except QueueUnavailable as exc:
+        log.warning("clock: shipping work waits for the queue: %s", exc)
+        return 0
+    return len(calls)
+
+
 class Clock:
     def __init__(self, app, sweep_every: float = 30.0, reconcile_every: float = 30.0):
         self._app = app
@@ -63,6 +100,7 @@ class Clock:
                         next_sweep = now + self._sweep_every
                     if now >= next_reconcile:
                         schedule_reconciles(svc)
+                        schedule_shipping(svc)
                         next_reconcile = now + self._reconcile_every
                 except Exception:
                     log.exception("clock: a pass failed; trying again")

@@ -63,6 +63,10 @@ class Settings:
     RECONCILE_OVERLAP_SECONDS: float = 120.0
     # Days of past orders the first reconciler pass of a new install reads
     RECONCILE_BACKFILL_DAYS: int = 7
+    # Seconds a label purchase is leased to one run; above buy_label's 120 s job timeout
+    PURCHASE_LEASE_SECONDS: float = 180.0
+    # Seconds a ready order or a bought label waits for its job before the clock enqueues it again
+    SHIPPING_SETTLE_SECONDS: float = 120.0
     # Refresh an expiring access token this many seconds before it lapses
     TOKEN_REFRESH_MARGIN_SECONDS: float = 300.0
     # Attempts of a job before it fails for good, and the seconds between attempts

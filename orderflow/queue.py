@@ -41,6 +41,18 @@ def job(queue: str = "default", timeout: int = 300):
     return mark
 
 
+_attempt = threading.local()
+
+
+def is_last_attempt() -> bool:
+    """True in the run after which the job will not be retried (so it must fail visibly)."""
+    from rq import get_current_job
+    current = get_current_job()
+    if current is not None:
+        return not current.retries_left
+    return getattr(_attempt, "last", True)
+
+
 def resolve(path: str):
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
@@ -109,6 +121,7 @@ class InlineQueue:
             return not self._pending
 
     def _run(self, call: JobCall, attempt: int) -> None:
+        _attempt.last = attempt >= self._max_attempts
         try:
             with self._app.app_context():
                 resolve(call.func)(*call.args)

@@ -14,7 +14,7 @@ from ..auth.install import shop_for_session
 from ..auth.views import PATCH_ID_TOKEN_PATH, request_input
 from ..fulfilment.order_states import OrderState
 from ..integrations.shopify.errors import ShopifyError
-from ..models import DataRequest, Order, OrderEvent
+from ..models import DataRequest, Order, OrderEvent, Shipment
 from ..services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -124,7 +124,11 @@ def order(order_id: int):
             return _error(404, "not found")
         events = s.scalars(select(OrderEvent).where(OrderEvent.order_id == found.id)
                            .order_by(OrderEvent.id)).all()
-        return jsonify(order=order_detail(found, events))
+        shipments = s.scalars(select(Shipment).where(Shipment.order_id == found.id)
+                              .options(selectinload(Shipment.parcels)).order_by(Shipment.id)).all()
+        from .shipping import shipment_json
+        return jsonify(order=order_detail(found, events)
+                       | {"shipments": [shipment_json(sh) for sh in shipments]})
 
 
 @bp.get("/data-requests")

@@ -6,6 +6,7 @@ often it runs; `push_fulfilment` creates the Shopify fulfilment with tracking ex
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta, timezone
 
@@ -26,7 +27,7 @@ from ..integrations.shopify.fulfilment_mapping import ShippableFulfilmentOrder, 
 from ..integrations.shopify.mapping import PayloadError, id_to_gid
 from ..models import Order, ParcelRow, Shipment, ShopSettings, utcnow
 from ..orders import record
-from ..queue import job
+from ..queue import is_last_attempt, job
 from ..services import services
 from ..shipments import all_bought, live_shipments, move_order, parcel_row, selection_json
 from ..shipping_settings import read_settings
@@ -34,15 +35,52 @@ from ..shop_access import access_token
 
 log = logging.getLogger(__name__)
 
-BUY_LEASE = timedelta(minutes=2)
 
 
 class NotReadyYet(RuntimeError):
     """Shopify has not created the order's fulfilment orders yet: try again shortly."""
 
 
-class PurchaseInProgress(RuntimeError):
-    """Another worker holds this parcel's purchase lease: try again after it."""
+def _order_of_order(session, order_id: int) -> int:
+    return order_id
+
+
+def _order_of_parcel(session, parcel_id: int) -> int | None:
+    parcel = session.get(ParcelRow, parcel_id)
+    return parcel.shipment.order_id if parcel else None
+
+
+def _order_of_shipment(session, shipment_id: int) -> int | None:
+    shipment = session.get(Shipment, shipment_id)
+    return shipment.order_id if shipment else None
+
+
+def fails_visibly(what: str, order_of):
+    """On its last attempt a failing job leaves the order in `exception` with the reason."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(entity_id: int, *args):
+            try:
+                return fn(entity_id, *args)
+            except Exception as exc:
+                if not is_last_attempt():
+                    raise
+                log.exception("%s for %s failed for good", what, entity_id)
+                _give_up(entity_id, order_of, f"Could not {what}: {exc}")
+        return run
+    return wrap
+
+
+def _give_up(entity_id: int, order_of, message: str) -> None:
+    svc = services()
+    with svc.db.session() as s, s.begin():
+        order_id = order_of(s, entity_id)
+        order = s.get(Order, order_id) if order_id else None
+        if order is not None:
+            for shipment in live_shipments(s, order.id):
+                if shipment.state in ("planned", "rated"):
+                    shipment.state, shipment.error = "exception", message
+            move_order(s, order, OrderState.EXCEPTION, message, "shipping")
 
 
 def _address(data: dict | None) -> Address | None:
@@ -50,6 +88,7 @@ def _address(data: dict | None) -> Address | None:
 
 
 @job(queue="shipping", timeout=300)
+@fails_visibly("plan the shipment", _order_of_order)
 def plan_shipment(order_id: int, on_demand: bool = False) -> None:
     svc = services()
     with svc.db.session() as s:
@@ -135,17 +174,25 @@ def _start_purchase(svc, parcel_id: int) -> tuple[ParcelRow, bool] | None:
             return None
         now = utcnow()
         started = parcel.buy_started_at
-        if started is not None and _aware(started) + BUY_LEASE > now:
-            raise PurchaseInProgress(f"parcel {parcel_id} is being bought by another worker")
+        if started is not None and _aware(started) + purchase_lease(svc) > now:
+            log.info("parcel %s is being bought by another run; it will finish it", parcel_id)
+            return None
         parcel.buy_started_at = now
         return parcel, started is not None
+
+
+def purchase_lease(svc) -> timedelta:
+    """Longer than a buy_label run can live (RQ kills it at its timeout): once the lease is over,
+    the run that took it is dead, and a new run may look the purchase up and finish it."""
+    return timedelta(seconds=svc.settings.PURCHASE_LEASE_SECONDS)
 
 
 def _aware(value):
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-@job(queue="shipping", timeout=300)
+@job(queue="shipping", timeout=120)
+@fails_visibly("buy the label", _order_of_parcel)
 def buy_label(parcel_id: int) -> None:
     """Exactly one label: a retry looks the carrier shipment up and adopts postage it finds."""
     svc = services()
@@ -197,6 +244,7 @@ def _service(parcel: ParcelRow) -> str:
 
 
 @job(queue="shipping", timeout=300)
+@fails_visibly("create the fulfilment in Shopify", _order_of_shipment)
 def push_fulfilment(shipment_id: int) -> None:
     """Create the Shopify fulfilment once: a retry first looks for one with our tracking numbers."""
     svc = services()
@@ -248,3 +296,28 @@ def _existing_fulfilment(svc, domain, token, shopify_id, numbers) -> str | None:
             return fulfillment["id"]
     return None
 
+
+
+@job(queue="shipping", timeout=300)
+@fails_visibly("void the label", _order_of_shipment)
+def void_shipment(shipment_id: int) -> None:
+    """Refund every label of the shipment; the order is ready again, to be rated and bought anew."""
+    svc = services()
+    with svc.db.session() as s:
+        shipment = s.get(Shipment, shipment_id)
+        if shipment is None or shipment.state == "voided":
+            return
+        to_refund = [(p.id, p.carrier_shipment_id) for p in shipment.parcels if p.bought_at]
+    statuses = {pid: svc.carrier.refund(carrier_id) for pid, carrier_id in to_refund}
+    with svc.db.session() as s, s.begin():
+        shipment = s.get(Shipment, shipment_id)
+        for parcel in shipment.parcels:
+            if parcel.id in statuses:
+                parcel.refund_status, parcel.voided_at = statuses[parcel.id], utcnow()
+        shipment.state = "voided"
+        order = s.get(Order, shipment.order_id)
+        note = " Cancel the fulfilment in Shopify too." if shipment.shopify_fulfillment_id else ""
+        record(s, order, "label_voided", f"Label voided: refund {', '.join(set(statuses.values())) or 'not needed'}."
+               + note, "shipping")
+        move_order(s, order, OrderState.READY, "Ready to ship again after the label was voided",
+                   "shipping")
