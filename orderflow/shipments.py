@@ -43,7 +43,7 @@ def move_order(session, order: Order, state: OrderState, message: str, source: s
     if order.state == state.value or not can_transition(order.state, state):
         return
     order.state = state.value
-    order.hold_reason = message if state is OrderState.ON_HOLD else None
+    order.hold_reason = message if state in (OrderState.ON_HOLD, OrderState.EXCEPTION) else None
     record(session, order, state.value, message, source)
 
 

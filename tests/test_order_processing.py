@@ -11,7 +11,7 @@ from .webhook_client import post_webhook
 
 def orders_by_shopify_id(svc) -> dict:
     with svc.db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT shopify_id, state, hold_reason, name FROM orders")).all()
+        rows = conn.execute(text("SELECT id, shopify_id, state, hold_reason, name FROM orders")).all()
     return {r.shopify_id: r for r in rows}
 
 

@@ -138,7 +138,9 @@ def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination,
     offered = combine([c.rates for c in carrier_shipments])
     selection = select_rate(offered, settings.policy)
     with svc.db.session() as s, s.begin():
-        order = s.get(Order, order_id)
+        order = s.scalar(select(Order).where(Order.id == order_id).with_for_update())
+        if any(sh.fulfillment_order_id == fo.id for sh in live_shipments(s, order_id)):
+            return  # another run planned it first; its carrier shipments cost nothing unbought
         shipment = Shipment(shop_id=shop_id, order_id=order_id, fulfillment_order_id=fo.id,
                             lines=[{"id": line.id, "quantity": line.quantity} for line in fo.lines],
                             selection=selection_json(selection) | {"warnings": list(packing.warnings + packing.errors)})
@@ -207,7 +209,7 @@ def buy_label(parcel_id: int) -> None:
     with svc.db.session() as s, s.begin():
         row = s.scalar(select(ParcelRow).where(ParcelRow.id == parcel_id).with_for_update())
         row.tracking_code, row.label_url = bought.tracking_code, bought.label.url
-        row.label_format, row.label_data = bought.label.file_type, label_bytes
+        row.label_format, row.label_data = bought.label.format, label_bytes
         row.bought_at, row.buy_started_at = utcnow(), None
         shipment = row.shipment
         if all_bought(shipment) and shipment.state == "rated":
@@ -301,23 +303,43 @@ def _existing_fulfilment(svc, domain, token, shopify_id, numbers) -> str | None:
 @job(queue="shipping", timeout=300)
 @fails_visibly("void the label", _order_of_shipment)
 def void_shipment(shipment_id: int) -> None:
-    """Refund every label of the shipment; the order is ready again, to be rated and bought anew."""
+    """Refund every label of the shipment and cancel its Shopify fulfilment; the order is ready
+    again, to be rated and bought anew."""
     svc = services()
     with svc.db.session() as s:
         shipment = s.get(Shipment, shipment_id)
         if shipment is None or shipment.state == "voided":
             return
-        to_refund = [(p.id, p.carrier_shipment_id) for p in shipment.parcels if p.bought_at]
+        to_refund = [(p.id, p.carrier_shipment_id) for p in shipment.parcels
+                     if p.bought_at and not p.voided_at]
+        fulfillment_id, shop_id = shipment.shopify_fulfillment_id, shipment.shop_id
     statuses = {pid: svc.carrier.refund(carrier_id) for pid, carrier_id in to_refund}
+    _record_refunds(svc, shipment_id, statuses)
+    if fulfillment_id:
+        _cancel_fulfilment(svc, shop_id, fulfillment_id)
     with svc.db.session() as s, s.begin():
         shipment = s.get(Shipment, shipment_id)
-        for parcel in shipment.parcels:
-            if parcel.id in statuses:
-                parcel.refund_status, parcel.voided_at = statuses[parcel.id], utcnow()
         shipment.state = "voided"
         order = s.get(Order, shipment.order_id)
-        note = " Cancel the fulfilment in Shopify too." if shipment.shopify_fulfillment_id else ""
-        record(s, order, "label_voided", f"Label voided: refund {', '.join(set(statuses.values())) or 'not needed'}."
-               + note, "shipping")
+        refunds = ", ".join(sorted({p.refund_status for p in shipment.parcels if p.refund_status}))
+        record(s, order, "label_voided", f"Label voided; carrier refund {refunds or 'not needed'}",
+               "shipping")
         move_order(s, order, OrderState.READY, "Ready to ship again after the label was voided",
                    "shipping")
+
+
+def _record_refunds(svc, shipment_id: int, statuses: dict[int, str]) -> None:
+    """Committed before anything else can fail, so a retry never asks for a refund twice."""
+    with svc.db.session() as s, s.begin():
+        for parcel in s.get(Shipment, shipment_id).parcels:
+            if parcel.id in statuses:
+                parcel.refund_status, parcel.voided_at = statuses[parcel.id], utcnow()
+
+
+def _cancel_fulfilment(svc, shop_id: int, fulfillment_id: str) -> None:
+    domain, token = access_token(svc, shop_id)
+    result = svc.admin.graphql(domain, token, queries.FULFILLMENT_CANCEL,
+                               {"id": fulfillment_id})["fulfillmentCancel"]
+    errors = [e["message"] for e in result["userErrors"]]
+    if errors and not (result.get("fulfillment") or {}).get("status") == "CANCELLED":
+        log.warning("fulfilment %s not cancelled: %s", fulfillment_id, "; ".join(errors))

@@ -136,3 +136,10 @@ mutation FulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
   }
 }
 """
+
+# Voiding a label after its fulfilment reached Shopify reopens the lines there.
+FULFILLMENT_CANCEL = """
+mutation FulfillmentCancel($id: ID!) {
+  fulfillmentCancel(id: $id) { fulfillment { id status } userErrors { field message } }
+}
+"""

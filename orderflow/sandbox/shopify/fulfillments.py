@@ -1,4 +1,5 @@
-"""fulfillmentCreate and fulfillmentEventCreate: Shopify's input rules, then the state changes.
+"""fulfillmentCreate, fulfillmentCancel and fulfillmentEventCreate: Shopify's input rules,
+then the state changes.
 
 Functions here change state only (the caller holds the store lock); graphql.py emits the
 webhooks once the lock is released. Bad input *values* of the wrong type (a missing required
@@ -186,6 +187,62 @@ def _origin(raw: dict | None) -> dict | None:
     return {"address1": raw.get("address1"), "address2": raw.get("address2"),
             "city": raw.get("city"), "country_code": raw.get("countryCode"),
             "province_code": raw.get("provinceCode"), "zip": raw.get("zip")}
+
+
+# --- fulfillmentCancel -------------------------------------------------------------------------
+
+
+def cancel_fulfillment(store: Store, shop: Shop, raw_id) -> tuple[Fulfillment | None, list[dict]]:
+    """Cancel a fulfilment and reverse its effect on its fulfillment orders (as Shopify
+    documents it): an entirely fulfilled (CLOSED) fulfillment order stays closed and a new
+    OPEN one at the same location takes the cancelled items; otherwise the cancelled
+    quantities go back to the lines' remainingQuantity and the fulfillment order is OPEN again,
+    or IN_PROGRESS while other fulfilments of it remain. Unknown or already cancelled: a
+    userError and nothing changes."""
+    fulfillment = shop.fulfillments.get(gid_id(raw_id, "Fulfillment") or -1)
+    if fulfillment is None:
+        return None, [user_error(["id"], "Fulfillment does not exist.")]
+    if fulfillment.status == "CANCELLED":
+        return None, [user_error(["id"], "Fulfillment has already been cancelled.")]
+    order = shop.orders[fulfillment.order_id]
+    fo_lines = {line.id: (fo, line) for fo in order.fulfillment_orders for line in fo.lines}
+    reopened: dict[int, list[tuple[FulfillmentOrderLine, int]]] = {}
+    for line in fulfillment.lines:
+        line.line_item.fulfilled_quantity -= line.quantity
+        # Never more than the line item can still take (an edited-down or cancelled order).
+        quantity = min(line.quantity, line.line_item.fulfillable_quantity)
+        fo, fo_line = fo_lines[line.fulfillment_order_line_id]
+        if quantity > 0:
+            reopened.setdefault(fo.id, []).append((fo_line, quantity))
+    fulfillment.status = "CANCELLED"
+    fulfillment.updated_at = next_update_time(fulfillment.updated_at)
+    for fo_id, lines in reopened.items():
+        fo = shop.fulfillment_orders[fo_id]
+        if fo.status == "CLOSED":
+            _replacement_order(store, shop, order, fo, lines)
+            continue
+        for fo_line, quantity in lines:
+            fo_line.remaining += quantity
+        if fo.status in FULFILLABLE_STATUSES:
+            fo.status = "IN_PROGRESS" if _still_fulfilled(order, fo) else "OPEN"
+    order.updated_at = next_update_time(order.updated_at)
+    return fulfillment, []
+
+
+def _still_fulfilled(order: Order, fo: FulfillmentOrder) -> bool:
+    return any(f.status != "CANCELLED" and fo.id in f.fulfillment_order_ids
+               for f in order.fulfillments)
+
+
+def _replacement_order(store: Store, shop: Shop, order: Order, closed: FulfillmentOrder,
+                       lines: list[tuple[FulfillmentOrderLine, int]]) -> FulfillmentOrder:
+    fo = FulfillmentOrder(
+        id=store.ids.big(), location=closed.location, status="OPEN", order_id=order.id,
+        lines=[FulfillmentOrderLine(store.ids.big(), fo_line.line_item, quantity)
+               for fo_line, quantity in lines])
+    order.fulfillment_orders.append(fo)
+    shop.fulfillment_orders[fo.id] = fo
+    return fo
 
 
 # --- fulfillmentEventCreate --------------------------------------------------------------------

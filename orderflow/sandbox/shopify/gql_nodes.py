@@ -206,8 +206,8 @@ def fulfillment_node(f: Fulfillment) -> dict:
     return {
         "__typename": "Fulfillment", "id": gid("Fulfillment", f.id),
         "legacyResourceId": str(f.id), "name": f.name, "status": f.status,
-        "displayStatus": latest.status if latest and latest.status in _DISPLAY_FROM_EVENT
-        else "FULFILLED",
+        "displayStatus": "CANCELED" if f.status == "CANCELLED" else latest.status
+        if latest and latest.status in _DISPLAY_FROM_EVENT else "FULFILLED",
         "createdAt": gql_time(f.created_at), "updatedAt": gql_time(f.updated_at),
         "deliveredAt": gql_time(delivered.happened_at) if delivered else None,
         "inTransitAt": gql_time(in_transit.happened_at) if in_transit else None,

@@ -261,6 +261,25 @@ def _fulfillment_create(ctx: Context):
     return {"fulfillmentCreate": resolve}
 
 
+def _fulfillment_cancel(ctx: Context):
+    def resolve(args: dict) -> dict:
+        store, shop = ctx.core.store, ctx.shop
+        fulfillment, errors = fulfillment_ops.cancel_fulfillment(store, shop, args.get("id"))
+        if errors:
+            return {"fulfillment": None, "userErrors": errors}
+        order = shop.orders[fulfillment.order_id]
+        body = fulfillment_document(order, fulfillment)
+
+        def send() -> None:
+            ctx.core.emit(shop, "fulfillments/update", body)
+            ctx.core.emit_order(shop, order, "orders/updated")
+
+        ctx.after.append(send)
+        return {"fulfillment": nodes.fulfillment_node(fulfillment), "userErrors": []}
+
+    return {"fulfillmentCancel": resolve}
+
+
 def _fulfillment_event_create(ctx: Context):
     def resolve(args: dict) -> dict:
         store, shop = ctx.core.store, ctx.shop
@@ -294,5 +313,6 @@ OPERATIONS = {
     "WebhookSubscriptionCreate": _subscription_create,
     "WebhookSubscriptionDelete": _subscription_delete,
     "FulfillmentCreate": _fulfillment_create,
+    "FulfillmentCancel": _fulfillment_cancel,
     "FulfillmentEventCreate": _fulfillment_event_create,
 }

@@ -1,0 +1,164 @@
+"""Ready orders become parcels, a chosen rate, exactly one label per parcel and one fulfilment."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+from sqlalchemy import text
+
+from orderflow.jobs.shipping import buy_label
+
+from .conftest import drain, session_token
+from .test_api import get, place
+from .test_order_processing import orders_by_shopify_id
+
+TWO_KINDS = [{"sku": "MUG-CERAMIC", "quantity": 2}, {"sku": "TEE-CLASSIC-M", "quantity": 1}]
+
+
+def parcels(svc, shopify_id: int) -> list:
+    with svc.db.engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT p.id, p.carrier_shipment_id, p.tracking_code, p.bought_at, sh.state, sh.id AS shipment_id "
+            "FROM parcels p JOIN shipments sh ON sh.id = p.shipment_id JOIN orders o ON o.id = sh.order_id "
+            "WHERE o.shopify_id = :id ORDER BY p.id"), {"id": shopify_id}).all()
+
+
+def buys(carrier, rows) -> list[int]:
+    counted = carrier.stats()["buys"]
+    return [counted.get(row.carrier_shipment_id, 0) for row in rows]
+
+
+def fulfilments(control, shop, order) -> list:
+    return control.get(f"/sandbox/shops/{shop}/orders/{order['id']}/fulfillments").json()
+
+
+def test_a_ready_order_ships_with_one_label_per_parcel_and_one_fulfilment(
+        app, svc, sandbox, carrier, make_shop, control, base_url):
+    shop = make_shop(automation="buy")
+    order = place(control, shop, line_items=TWO_KINDS)
+    drain(app, sandbox)
+    assert orders_by_shopify_id(svc)[order["id"]].state == "fulfilled"
+    rows = parcels(svc, order["id"])
+    assert rows and buys(carrier, rows) == [1] * len(rows)
+    [fulfilment] = fulfilments(control, shop, order)
+    assert sorted(fulfilment["tracking_numbers"]) == sorted(r.tracking_code for r in rows)
+    detail = get(base_url, f"/api/orders/{orders_by_shopify_id(svc)[order['id']].id}", session_token(shop)).json()
+    [shipment] = detail["order"]["shipments"]
+    assert shipment["selection"]["reason"].startswith("Cheapest")
+    assert len(shipment["selection"]["alternatives"]) >= 3
+    kinds = [e["kind"] for e in detail["order"]["timeline"]]
+    assert kinds.index("ready") < kinds.index("rated") < kinds.index("label_bought") < kinds.index("fulfilled")
+    label = httpx.get(f"{base_url}/api/parcels/{rows[0].id}/label",
+                      headers={"Authorization": f"Bearer {session_token(shop)}"})
+    assert label.status_code == 200 and rows[0].tracking_code.encode() in label.content
+
+
+def test_a_buy_whose_answer_is_lost_is_adopted_not_bought_again(app, svc, sandbox, carrier, make_shop, control):
+    shop = make_shop(automation="buy")
+    carrier.set_faults(lose_buy_answer=1)
+    order = place(control, shop)
+    drain(app, sandbox)
+    carrier.clear_faults()
+    rows = parcels(svc, order["id"])
+    assert buys(carrier, rows) == [1] * len(rows)
+    assert carrier.stats()["buy_attempts"][rows[0].carrier_shipment_id] == 1
+    assert orders_by_shopify_id(svc)[order["id"]].state == "fulfilled"
+    assert len(fulfilments(control, shop, order)) == 1
+
+
+def test_a_lost_fulfilment_answer_does_not_create_a_second_fulfilment(app, svc, sandbox, make_shop, control):
+    shop = make_shop(automation="buy")
+    control.post("/sandbox/faults", json={"lose_fulfillment_answer": 1})
+    order = place(control, shop)
+    drain(app, sandbox)
+    assert len(fulfilments(control, shop, order)) == 1
+    assert orders_by_shopify_id(svc)[order["id"]].state == "fulfilled"
+
+
+def test_two_workers_racing_on_one_parcel_buy_one_label(app, svc, sandbox, carrier, make_shop, control):
+    shop = make_shop(automation="plan")
+    order = place(control, shop)
+    drain(app, sandbox)
+    [row] = parcels(svc, order["id"])
+    assert row.state == "rated" and row.bought_at is None
+    carrier.set_faults(buy_latency_ms=500)
+
+    def worker():
+        with app.app_context():
+            buy_label(row.id)
+    racers = [threading.Thread(target=worker) for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    carrier.clear_faults()
+    assert buys(carrier, parcels(svc, order["id"])) == [1]
+    assert parcels(svc, order["id"])[0].bought_at is not None
+
+
+def test_carrier_down_for_good_leaves_a_visible_exception(app, svc, sandbox, carrier, make_shop, control):
+    shop = make_shop(automation="buy")
+    carrier.set_faults(fail_5xx=1000)
+    order = place(control, shop)
+    drain(app, sandbox)
+    carrier.clear_faults()
+    row = orders_by_shopify_id(svc)[order["id"]]
+    assert row.state == "exception"
+    assert "Could not plan the shipment" in row.hold_reason
+
+
+def test_carrier_5xx_and_429_are_retried_to_a_label(app, svc, sandbox, carrier, make_shop, control):
+    shop = make_shop(automation="buy")
+    carrier.set_faults(fail_5xx=1, http_429=1)
+    order = place(control, shop)
+    drain(app, sandbox)
+    carrier.clear_faults()
+    assert orders_by_shopify_id(svc)[order["id"]].state == "fulfilled"
+
+
+def test_an_undeliverable_address_holds_the_order_with_the_carriers_words(app, svc, sandbox, make_shop, control):
+    shop = make_shop(automation="buy")
+    order = place(control, shop, shipping_address={
+        "first_name": "Nobody", "last_name": "Here", "address1": "1 UNDELIVERABLE Road",
+        "city": "Portland", "province_code": "OR", "zip": "97205", "country_code": "US"})
+    drain(app, sandbox)
+    row = orders_by_shopify_id(svc)[order["id"]]
+    assert row.state == "on_hold"
+    assert "cannot deliver" in row.hold_reason
+
+
+def test_on_demand_buy_void_and_rebuy_through_the_api(app, svc, sandbox, carrier, make_shop, control, base_url):
+    shop = make_shop(automation="plan")
+    order = place(control, shop)
+    drain(app, sandbox)
+    auth = {"Authorization": f"Bearer {session_token(shop)}"}
+    order_id = orders_by_shopify_id(svc)[order["id"]].id
+    [shipment] = get(base_url, f"/api/orders/{order_id}", session_token(shop)).json()["order"]["shipments"]
+    fastest = next(a for a in shipment["selection"]["alternatives"] if a["carrier"] == "UPS")
+    service = f"{fastest['carrier']}/{fastest['service']}"
+
+    bad = httpx.post(f"{base_url}/api/shipments/{shipment['id']}/buy", json={"service": "UPS/Teleport"}, headers=auth)
+    assert bad.status_code == 422 and "not offered" in bad.json()["error"]
+    other = httpx.post(f"{base_url}/api/shipments/{shipment['id']}/buy", json={"service": service},
+                       headers={"Authorization": f"Bearer {session_token(make_shop())}"})
+    assert other.status_code == 404
+    assert httpx.post(f"{base_url}/api/shipments/{shipment['id']}/buy", json={"service": service},
+                      headers=auth).status_code == 202
+    drain(app, sandbox)
+    again = httpx.post(f"{base_url}/api/shipments/{shipment['id']}/buy", json={"service": service}, headers=auth)
+    assert again.status_code == 409
+    [row] = parcels(svc, order["id"])
+    assert row.tracking_code.startswith("1Z")
+
+    assert httpx.post(f"{base_url}/api/shipments/{shipment['id']}/void", headers=auth).status_code == 202
+    drain(app, sandbox)
+    assert httpx.get(f"{base_url}/api/parcels/{row.id}/label", headers=auth).status_code == 410
+    assert carrier.stats()["refunds"].get(row.carrier_shipment_id) == 1
+    assert orders_by_shopify_id(svc)[order["id"]].state == "ready"
+    assert httpx.post(f"{base_url}/api/orders/{order_id}/rates", headers=auth).status_code == 202
+    drain(app, sandbox)
+    rows = parcels(svc, order["id"])
+    assert rows[0].state == "voided" and [r.state for r in rows[1:]].count("rated") == 1
+    assert rows[-1].state == "rated" and rows[-1].bought_at is None, "ready to be bought again"
+    assert [f["status"] for f in fulfilments(control, shop, order)] == ["cancelled"]
