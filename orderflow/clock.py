@@ -62,17 +62,16 @@ def schedule_shipping(svc) -> int:
         pushing = s.scalars(select(Shipment.id).where(
             Shipment.state == "bought", Shipment.shopify_fulfillment_id.is_(None),
             Shipment.created_at < settle).limit(500)).all()
-    calls = ([shipping.plan_shipment.call(i, job_id=f"plan-{i}") for i in planning]
-             # a fresh id: the dead run's job may still look started; the lease keeps one buyer
+    # Fresh job ids: a job whose worker was killed still looks started to RQ for minutes. Each
+    # job is safe to run twice: planning locks the order, buying holds a lease, pushing locks
+    # the shipment and looks for its fulfilment first.
+    calls = ([shipping.plan_shipment.call(i, job_id=f"plan-{i}-{stamp}") for i in planning]
              + [shipping.buy_label.call(i, job_id=f"buy-{i}-{stamp}") for i in buying]
-             + [shipping.push_fulfilment.call(i, job_id=f"push-{i}") for i in pushing])
+             + [shipping.push_fulfilment.call(i, job_id=f"push-{i}-{stamp}") for i in pushing])
     if not calls:
         return 0
     try:
-        alive = svc.queue.alive([c.job_id for c in calls])
-        calls = [c for c in calls if c.job_id not in alive]
-        if calls:
-            svc.queue.enqueue_many(calls)
+        svc.queue.enqueue_many(calls)
     except QueueUnavailable as exc:
         log.warning("clock: shipping work waits for the queue: %s", exc)
         return 0

@@ -78,6 +78,7 @@ def settings_for(database_url, sandbox, app_port, carrier=None, **extra) -> dict
         "SHOPIFY_API_SECRET": API_SECRET, "SHOPIFY_SANDBOX_URL": sandbox.url,
         "JOB_RETRY_SECONDS": "0", "JOB_MAX_ATTEMPTS": 3, "OUTBOX_LEASE_SECONDS": 0.0,
         "EASYPOST_API_KEY": "EZTK-test-key", "EASYPOST_TIMEOUT": 5.0,
+        "PURCHASE_LEASE_SECONDS": 1.0, "SHIPPING_SETTLE_SECONDS": 0.0,
         **({"EASYPOST_API_BASE": f"{carrier.url}/v2"} if carrier else {}),
         **extra,
     }

@@ -248,37 +248,40 @@ def _service(parcel: ParcelRow) -> str:
 @job(queue="shipping", timeout=300)
 @fails_visibly("create the fulfilment in Shopify", _order_of_shipment)
 def push_fulfilment(shipment_id: int) -> None:
-    """Create the Shopify fulfilment once: a retry first looks for one with our tracking numbers."""
+    """Create the Shopify fulfilment once. The shipment row stays locked from the look-up to the
+    commit, so a second run waits and then finds the fulfilment; a run whose answer was lost
+    finds it in Shopify by our tracking numbers."""
     svc = services()
-    with svc.db.session() as s:
-        shipment = s.get(Shipment, shipment_id)
+    with svc.db.session() as s, s.begin():
+        shipment = s.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
         if shipment is None or shipment.shopify_fulfillment_id or shipment.state != "bought":
             return
         order = s.get(Order, shipment.order_id)
         settings_row = s.get(ShopSettings, order.shop_id)
         notify = read_settings(settings_row.data if settings_row else None).notify_customer
-        numbers = [p.tracking_code for p in shipment.parcels]
-        request = {
-            "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": shipment.fulfillment_order_id,
-                                             "fulfillmentOrderLineItems": shipment.lines}],
-            "trackingInfo": _tracking_info(shipment.carrier, numbers),
-            "notifyCustomer": notify,
-        }
-        shop_id, shopify_id = order.shop_id, order.shopify_id
-    domain, token = access_token(svc, shop_id)
-    fulfillment_id = _existing_fulfilment(svc, domain, token, shopify_id, numbers)
-    if fulfillment_id is None:
-        result = svc.admin.graphql(domain, token, queries.FULFILLMENT_CREATE,
-                                   {"fulfillment": request})["fulfillmentCreate"]
-        if result["userErrors"]:
-            raise PayloadError("; ".join(e["message"] for e in result["userErrors"]))
-        fulfillment_id = result["fulfillment"]["id"]
-    with svc.db.session() as s, s.begin():
-        shipment = s.get(Shipment, shipment_id)
+        numbers = [p.tracking_code for p in shipment.parcels if p.voided_at is None]
+        domain, token = access_token(svc, order.shop_id)
+        fulfillment_id = _existing_fulfilment(svc, domain, token, order.shopify_id, numbers)
+        if fulfillment_id is None:
+            fulfillment_id = _create_fulfilment(svc, domain, token, {
+                "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": shipment.fulfillment_order_id,
+                                                 "fulfillmentOrderLineItems": shipment.lines}],
+                "trackingInfo": _tracking_info(shipment.carrier, numbers),
+                "notifyCustomer": notify,
+            })
         shipment.shopify_fulfillment_id, shipment.fulfilled_at = fulfillment_id, utcnow()
         shipment.state = "fulfilled"
-        move_order(s, s.get(Order, shipment.order_id), OrderState.FULFILLED,
+        move_order(s, order, OrderState.FULFILLED,
                    f"Fulfilled in Shopify with tracking {', '.join(numbers)}", "shipping")
+
+
+def _create_fulfilment(svc, domain: str, token: str, request: dict) -> str:
+    result = svc.admin.graphql(domain, token, queries.FULFILLMENT_CREATE,
+                               {"fulfillment": request})["fulfillmentCreate"]
+    if result["userErrors"]:
+        raise PayloadError("Shopify refused the fulfilment: "
+                           + "; ".join(e["message"] for e in result["userErrors"]))
+    return result["fulfillment"]["id"]
 
 
 def _tracking_info(carrier: str, numbers: list[str]) -> dict:
