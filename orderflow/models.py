@@ -248,6 +248,7 @@ class ParcelRow(Base):
     rates: Mapped[dict | None] = mapped_column(JSON)
     rate_id: Mapped[str | None] = mapped_column(String(64))
     amount: Mapped[Decimal | None]
+    insurance: Mapped[Decimal | None]  # the value insured, when the shop's rule asks for it
     tracking_code: Mapped[str | None] = mapped_column(String(64), index=True)
     label_url: Mapped[str | None] = mapped_column(Text)
     label_format: Mapped[str | None] = mapped_column(String(8))

@@ -42,6 +42,8 @@ class ShippingSettings:
     # "buy": ready orders get labels and fulfilments by themselves; "plan": rated and chosen,
     # bought when the merchant says so; "off": nothing until the merchant asks
     automation: str = "buy"
+    # Per-SKU packing facts Shopify does not hold: dimensions, own packaging, a weight
+    products: dict = field(default_factory=dict)
 
 
 def _decimal(data: dict, key: str) -> Decimal | None:
@@ -103,6 +105,24 @@ def _address(data) -> Address | None:
     return Address(**{k: data.get(k) for k in Address.__dataclass_fields__})
 
 
+@dataclass(frozen=True)
+class ProductFacts:
+    dimensions: Dimensions | None = None
+    ships_alone: bool = False
+    weight_g: Decimal | None = None
+
+
+def _products(data) -> dict[str, ProductFacts]:
+    if not isinstance(data, dict):
+        raise SettingsError("products", "give an object keyed by SKU")
+    return {
+        sku: ProductFacts(
+            _dimensions(facts["dimensions"], f"products.{sku}.dimensions") if facts.get("dimensions") else None,
+            bool(facts.get("ships_alone", False)), _decimal(facts, "weight_g"))
+        for sku, facts in data.items()
+    }
+
+
 def _automation(value) -> str:
     if value not in AUTOMATION:
         raise SettingsError("automation", f"use one of {', '.join(AUTOMATION)}")
@@ -127,4 +147,5 @@ def read_settings(data: dict | None, currency: str = "USD") -> ShippingSettings:
         signature_above=_decimal(data, "signature_above"),
         notify_customer=bool(data.get("notify_customer", True)),
         automation=_automation(data.get("automation", "buy")),
+        products=_products(data.get("products", {})),
     )

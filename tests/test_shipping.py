@@ -162,3 +162,25 @@ def test_on_demand_buy_void_and_rebuy_through_the_api(app, svc, sandbox, carrier
     assert rows[0].state == "voided" and [r.state for r in rows[1:]].count("rated") == 1
     assert rows[-1].state == "rated" and rows[-1].bought_at is None, "ready to be bought again"
     assert [f["status"] for f in fulfilments(control, shop, order)] == ["cancelled"]
+
+
+def test_shop_rules_insure_require_signature_and_per_sku_facts_shape_the_parcels(
+        app, svc, sandbox, carrier, make_shop, control):
+    import easypost
+    shop = make_shop(automation="buy", insure_above="10", signature_above="10",
+                     products={"TEE-CLASSIC-M": {"ships_alone": True, "dimensions": [12, 10, 2, "in"]}})
+    control.post(f"/sandbox/shops/{shop}/products",
+                 json={"title": "Mystery box", "sku": "NO-WEIGHT", "price": "5.00",
+                       "inventory": {"Main warehouse": 10}}).raise_for_status()
+    order = place(control, shop, line_items=TWO_KINDS + [{"sku": "NO-WEIGHT", "quantity": 1}])
+    drain(app, sandbox)
+    rows = parcels(svc, order["id"])
+    assert len(rows) == 2, "the tee ships alone, the rest share a box"
+    client = easypost.EasyPostClient("EZTK-test-key", api_base=svc.settings.EASYPOST_API_BASE)
+    for row in rows:
+        bought = client.shipment.retrieve(row.carrier_shipment_id)
+        assert bought.options["delivery_confirmation"] == "SIGNATURE"
+        assert float(bought.insurance) > 0
+    from .test_order_processing import events
+    assert "packing_warning" in events(svc, order["id"])
+    assert orders_by_shopify_id(svc)[order["id"]].state == "fulfilled"

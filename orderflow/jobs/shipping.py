@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from datetime import timedelta, timezone
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -96,6 +97,7 @@ def plan_shipment(order_id: int, on_demand: bool = False) -> None:
         if order is None or order.state != OrderState.READY.value or live_shipments(s, order_id):
             return
         shop_id, shopify_id, currency = order.shop_id, order.shopify_id, order.currency
+        total = order.total_price
         destination = _address(order.shipping_address)
         settings_row = s.get(ShopSettings, shop_id)
     settings = read_settings(settings_row.data if settings_row else None, currency)
@@ -114,7 +116,7 @@ def plan_shipment(order_id: int, on_demand: bool = False) -> None:
         return
     for fo in fulfilment_orders:
         _plan_one(svc, order_id, shop_id, fo, verified.address, settings,
-                  buy=settings.automation == "buy" and not on_demand)
+                  buy=settings.automation == "buy" and not on_demand, order_total=total)
 
 
 def _hold(svc, order_id: int, reason: str) -> None:
@@ -122,13 +124,23 @@ def _hold(svc, order_id: int, reason: str) -> None:
         move_order(s, s.get(Order, order_id), OrderState.ON_HOLD, reason, "shipping")
 
 
+def _pack_item(line, settings) -> PackItem:
+    """Shopify gives the weight; the shop's per-SKU facts add dimensions and own packaging."""
+    facts = settings.products.get(line.sku) if line.sku else None
+    return PackItem(title=line.title, quantity=line.quantity, sku=line.sku,
+                    weight_g=line.weight_g or (facts.weight_g if facts else None),
+                    dimensions=facts.dimensions if facts else None,
+                    ships_alone=facts.ships_alone if facts else False)
+
+
 def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination, settings,
-              buy: bool) -> None:
-    items = [PackItem(title=line.title, quantity=line.quantity, sku=line.sku, weight_g=line.weight_g)
-             for line in fo.lines]
-    packing = pack(items, settings.boxes, settings.packing)
+              buy: bool, order_total) -> None:
+    packing = pack([_pack_item(line, settings) for line in fo.lines], settings.boxes, settings.packing)
     origin = settings.origin or fo.origin
     options = {"label_format": settings.label_format, "label_size": "4x6"}
+    if settings.signature_above is not None and order_total > settings.signature_above:
+        options["delivery_confirmation"] = "SIGNATURE"
+    insure = settings.insure_above is not None and order_total > settings.insure_above
     carrier_shipments = [
         svc.carrier.create_shipment(
             destination, origin, parcel_to_easypost(*p.dimensions_in, p.weight_oz), options,
@@ -151,6 +163,8 @@ def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination,
             row.carrier_shipment_id = carrier.id
             row.rates = [{"id": r.id, "service": f"{r.carrier}/{r.service}", "amount": str(r.amount.amount)}
                          for r in carrier.rates]
+            if insure:
+                row.insurance = (order_total / len(packing.parcels)).quantize(Decimal("0.01"))
             if selection.rate is not None:
                 own = parcel_rate(carrier.rates, selection.rate.id)
                 row.rate_id, row.amount = own.id, own.amount.amount
@@ -162,6 +176,8 @@ def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination,
         shipment.carrier, shipment.service = selection.rate.carrier, selection.rate.service
         shipment.cost, shipment.currency = selection.rate.amount.amount, selection.rate.amount.currency
         record(s, order, "rated", f"{len(packing.parcels)} parcel(s); {selection.reason}", "shipping")
+        for warning in packing.warnings + packing.errors:
+            record(s, order, "packing_warning", warning, "shipping")
         s.flush()
         parcel_ids = [p.id for p in shipment.parcels]
     if buy:
@@ -227,7 +243,7 @@ def buy_label(parcel_id: int) -> None:
 
 def _buy(svc, parcel: ParcelRow):
     try:
-        return svc.carrier.buy(parcel.carrier_shipment_id, parcel.rate_id)
+        return svc.carrier.buy(parcel.carrier_shipment_id, parcel.rate_id, parcel.insurance)
     except (PostageExists, CarrierOutcomeUnknown):
         found = svc.carrier.retrieve(parcel.carrier_shipment_id)
         if found.label is None:
@@ -238,7 +254,7 @@ def _buy(svc, parcel: ParcelRow):
         rate = next((r for r in fresh.rates if f"{r.carrier}/{r.service}" == _service(parcel)), None)
         if rate is None:
             raise
-        return svc.carrier.buy(parcel.carrier_shipment_id, rate.id)
+        return svc.carrier.buy(parcel.carrier_shipment_id, rate.id, parcel.insurance)
 
 
 def _service(parcel: ParcelRow) -> str:

@@ -61,6 +61,7 @@ def upgrade() -> None:
     sa.Column('rates', sa.JSON(), nullable=True),
     sa.Column('rate_id', sa.String(length=64), nullable=True),
     sa.Column('amount', sa.Numeric(precision=18, scale=4), nullable=True),
+    sa.Column('insurance', sa.Numeric(precision=18, scale=4), nullable=True),
     sa.Column('tracking_code', sa.String(length=64), nullable=True),
     sa.Column('label_url', sa.Text(), nullable=True),
     sa.Column('label_format', sa.String(length=8), nullable=True),
