@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String,
+    JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String,
     Text,
     UniqueConstraint, text,
 )
@@ -221,6 +221,9 @@ class Shipment(Base):
     error: Mapped[str | None] = mapped_column(Text)
     shopify_fulfillment_id: Mapped[str | None] = mapped_column(String(80))
     fulfilled_at: Mapped[datetime | None]
+    # The carrier's promise when we bought, and when it really arrived: the reliability score
+    estimated_delivery: Mapped[date | None] = mapped_column(Date)
+    delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parcels: Mapped[list[ParcelRow]] = relationship(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .fulfilment.order_states import OrderState, can_transition
-from .fulfilment.types import Parcel, Rate, Selection
+from .fulfilment.reliability import reliability_scores, reliability_table
+from .fulfilment.types import DeliveryRecord, Parcel, Rate, Selection
 from .models import Order, ParcelRow, Shipment
 from .orders import record
 
@@ -45,6 +46,15 @@ def move_order(session, order: Order, state: OrderState, message: str, source: s
     order.state = state.value
     order.hold_reason = message if state in (OrderState.ON_HOLD, OrderState.EXCEPTION) else None
     record(session, order, state.value, message, source)
+
+
+def reliability(session, shop_id: int) -> dict[tuple[str, str], float]:
+    """On-time share per carrier service, from this shop's delivered shipments."""
+    rows = session.execute(select(Shipment.carrier, Shipment.service, Shipment.estimated_delivery,
+                                  Shipment.delivered_at)
+                           .where(Shipment.shop_id == shop_id, Shipment.delivered_at.is_not(None))).all()
+    records = [DeliveryRecord(c, sv, est, delivered.date()) for c, sv, est, delivered in rows]
+    return reliability_table(reliability_scores(records))
 
 
 def all_bought(shipment: Shipment) -> bool:

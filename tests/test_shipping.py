@@ -184,3 +184,29 @@ def test_shop_rules_insure_require_signature_and_per_sku_facts_shape_the_parcels
     from .test_order_processing import events
     assert "packing_warning" in events(svc, order["id"])
     assert orders_by_shopify_id(svc)[order["id"]].state == "fulfilled"
+
+
+def test_a_carrier_service_often_late_for_this_shop_loses_its_place(app, svc, sandbox, make_shop, control):
+    from datetime import date, datetime, timezone
+    from orderflow.models import Shipment, Shop
+    shop = make_shop(automation="plan", policy={"mode": "cheapest", "min_reliability": 0.8})
+    first = place(control, shop)
+    drain(app, sandbox)
+    with svc.db.session() as s, s.begin():
+        shop_id = s.query(Shop).filter_by(domain=shop).one().id
+        order_id = orders_by_shopify_id(svc)[first["id"]].id
+        chosen = s.query(Shipment).filter_by(order_id=order_id).one()
+        late = dict(carrier=chosen.carrier, service=chosen.service)
+        for day in range(1, 21):
+            s.add(Shipment(shop_id=shop_id, order_id=order_id, fulfillment_order_id="gid://x", lines=[],
+                           state="fulfilled", estimated_delivery=date(2026, 10, day),
+                           delivered_at=datetime(2026, 10, day + 4, tzinfo=timezone.utc), **late))
+    second = place(control, shop)
+    drain(app, sandbox)
+    with svc.db.session() as s:
+        order_id = orders_by_shopify_id(svc)[second["id"]].id
+        selection = s.query(Shipment).filter_by(order_id=order_id).one().selection
+    assert (selection["chosen"]["carrier"], selection["chosen"]["service"]) != (late["carrier"], late["service"])
+    passed_over = next(a for a in selection["alternatives"]
+                       if (a["carrier"], a["service"]) == (late["carrier"], late["service"]))
+    assert "on time" in passed_over["why_not"] or "reliab" in passed_over["why_not"]

@@ -30,7 +30,9 @@ from ..models import Order, ParcelRow, Shipment, ShopSettings, utcnow
 from ..orders import record
 from ..queue import is_last_attempt, job
 from ..services import services
-from ..shipments import all_bought, live_shipments, move_order, parcel_row, selection_json
+from ..shipments import (
+    all_bought, live_shipments, move_order, parcel_row, reliability, selection_json,
+)
 from ..shipping_settings import read_settings
 from ..shop_access import access_token
 
@@ -148,7 +150,9 @@ def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination,
         for n, p in enumerate(packing.parcels)
     ]
     offered = combine([c.rates for c in carrier_shipments])
-    selection = select_rate(offered, settings.policy)
+    with svc.db.session() as s:
+        scores = reliability(s, shop_id)
+    selection = select_rate(offered, settings.policy, scores)
     with svc.db.session() as s, s.begin():
         order = s.scalar(select(Order).where(Order.id == order_id).with_for_update())
         if any(sh.fulfillment_order_id == fo.id for sh in live_shipments(s, order_id)):
@@ -175,6 +179,7 @@ def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination,
         shipment.state = "rated"
         shipment.carrier, shipment.service = selection.rate.carrier, selection.rate.service
         shipment.cost, shipment.currency = selection.rate.amount.amount, selection.rate.amount.currency
+        shipment.estimated_delivery = selection.rate.delivery_date
         record(s, order, "rated", f"{len(packing.parcels)} parcel(s); {selection.reason}", "shipping")
         for warning in packing.warnings + packing.errors:
             record(s, order, "packing_warning", warning, "shipping")

@@ -37,6 +37,8 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('shopify_fulfillment_id', sa.String(length=80), nullable=True),
     sa.Column('fulfilled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('estimated_delivery', sa.Date(), nullable=True),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], ondelete='CASCADE'),
