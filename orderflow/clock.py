@@ -54,7 +54,7 @@ def schedule_shipping(svc) -> int:
         planning = s.scalars(select(Order.id).where(
             Order.state == "ready", Order.updated_at < settle,
             ~select(Shipment.id).where(Shipment.order_id == Order.id,
-                                       Shipment.state.not_in(("voided", "exception"))).exists(),
+                                       Shipment.state.in_(shipping.UNFINISHED)).exists(),
         ).limit(500)).all()
         buying = s.scalars(select(ParcelRow.id).where(
             ParcelRow.buy_started_at < lease, ParcelRow.bought_at.is_(None),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .fulfilment.order_states import VALIDATING, IllegalTransition, OrderState, transition
 from .fulfilment.types import FulfilmentPlan, OrderSnapshot, Verdict
-from .fulfilment.validation import validate_order
+from .fulfilment.validation import needs_shipping, validate_order
 from .models import Customer, LineItem, Order, OrderEvent, utcnow
 
 _STATE_EVENTS = {
@@ -62,6 +62,11 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
     if snap.cancelled and order.state != OrderState.CANCELLED.value:
         _move(session, order, validate_order(snap, None), source, delivery_id)
         return "updated"
+    if order.state == OrderState.FULFILLED.value and _more_to_ship(snap):
+        verdict = validate_order(snap, plan)
+        if verdict.state == OrderState.READY.value:
+            _move(session, order, verdict, source, delivery_id)
+        return "updated"
     if OrderState(order.state) not in VALIDATING:
         return "cancelled_ignored" if order.state == OrderState.CANCELLED.value else "updated"
     verdict = validate_order(snap, plan)
@@ -69,6 +74,12 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
         verdict = Verdict(OrderState.ON_HOLD.value, verdict.reasons + (plan_problem,))
     _move(session, order, verdict, source, delivery_id)
     return "created" if created else "updated"
+
+
+def _more_to_ship(snap: OrderSnapshot) -> bool:
+    """Shopify says lines are left to ship (a fulfilment cancelled, an order edited)."""
+    return snap.fulfillment_status != "fulfilled" and any(
+        needs_shipping(li) and (li.fulfillable_quantity or 0) > 0 for li in snap.line_items)
 
 
 def _move(session, order: Order, verdict: Verdict, source: str, delivery_id: int | None) -> None:

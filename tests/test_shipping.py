@@ -210,3 +210,23 @@ def test_a_carrier_service_often_late_for_this_shop_loses_its_place(app, svc, sa
     passed_over = next(a for a in selection["alternatives"]
                        if (a["carrier"], a["service"]) == (late["carrier"], late["service"]))
     assert "on time" in passed_over["why_not"] or "reliab" in passed_over["why_not"]
+
+
+def test_lines_reopened_in_shopify_get_a_second_shipment(app, svc, sandbox, carrier, make_shop, control):
+    from orderflow.integrations.shopify import queries
+    from orderflow.models import Shop
+    from orderflow.shop_access import access_token
+    shop = make_shop(automation="buy")
+    order = place(control, shop)
+    drain(app, sandbox)
+    [first] = fulfilments(control, shop, order)
+    with app.app_context(), svc.db.session() as s:
+        domain, token = access_token(svc, s.query(Shop).filter_by(domain=shop).one().id)
+    cancelled = svc.admin.graphql(domain, token, queries.FULFILLMENT_CANCEL,
+                                  {"id": first["admin_graphql_api_id"]})["fulfillmentCancel"]
+    assert cancelled["fulfillment"]["status"] == "CANCELLED"
+    drain(app, sandbox)
+    assert sorted(f["status"] for f in fulfilments(control, shop, order)) == ["cancelled", "success"]
+    rows = parcels(svc, order["id"])
+    assert len(rows) == 2 and buys(carrier, rows) == [1, 1]
+    assert orders_by_shopify_id(svc)[order["id"]].state == "fulfilled"

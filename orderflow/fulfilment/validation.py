@@ -19,6 +19,7 @@ from orderflow.fulfilment.types import (
     Verdict,
 )
 
+ALREADY_FULFILLED = "Nothing left to ship: the order is already fulfilled in Shopify"
 NOTHING_TO_SHIP = "Nothing to ship: every item is digital or a gift card"
 NO_SHIPPING_ADDRESS = "No shipping address: add one in Shopify"
 
@@ -69,6 +70,8 @@ def validate_order(
         return Verdict(OrderState.CANCELLED.value, (cancellation_reason(order),))
     if not any(needs_shipping(line) for line in order.line_items):
         return Verdict(OrderState.NOTHING_TO_SHIP.value, (NOTHING_TO_SHIP,))
+    if order.fulfillment_status == "fulfilled":
+        return Verdict(OrderState.NOTHING_TO_SHIP.value, (ALREADY_FULFILLED,))
     reasons = hold_reasons(order, plan, policy)
     if reasons:
         return Verdict(OrderState.ON_HOLD.value, reasons)

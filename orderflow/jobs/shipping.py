@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 
 
+UNFINISHED = ("planned", "rated", "buying", "bought")  # a fulfilled shipment leaves room for more
+
+
 class NotReadyYet(RuntimeError):
     """Shopify has not created the order's fulfilment orders yet: try again shortly."""
 
@@ -96,7 +99,7 @@ def plan_shipment(order_id: int, on_demand: bool = False) -> None:
     svc = services()
     with svc.db.session() as s:
         order = s.get(Order, order_id)
-        if order is None or order.state != OrderState.READY.value or live_shipments(s, order_id):
+        if order is None or order.state != OrderState.READY.value:
             return
         shop_id, shopify_id, currency = order.shop_id, order.shopify_id, order.currency
         total = order.total_price
@@ -108,8 +111,13 @@ def plan_shipment(order_id: int, on_demand: bool = False) -> None:
     domain, token = access_token(svc, shop_id)
     data = svc.admin.graphql(domain, token, queries.FULFILLMENT_ORDERS_TO_SHIP,
                              {"id": id_to_gid("Order", shopify_id)})
-    fulfilment_orders = [fo for fo in fulfilment_orders_to_ship(data) if fo.status != "ON_HOLD"]
+    with svc.db.session() as s:
+        busy = {sh.fulfillment_order_id for sh in live_shipments(s, order_id) if sh.state in UNFINISHED}
+    fulfilment_orders = [fo for fo in fulfilment_orders_to_ship(data)
+                         if fo.status != "ON_HOLD" and fo.id not in busy]
     if not fulfilment_orders:
+        if busy:
+            return
         raise NotReadyYet(f"order {order_id} has no open fulfilment order yet")
     try:
         verified = svc.carrier.verify_address(destination)
@@ -155,7 +163,8 @@ def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination,
     selection = select_rate(offered, settings.policy, scores)
     with svc.db.session() as s, s.begin():
         order = s.scalar(select(Order).where(Order.id == order_id).with_for_update())
-        if any(sh.fulfillment_order_id == fo.id for sh in live_shipments(s, order_id)):
+        if any(sh.fulfillment_order_id == fo.id and sh.state in UNFINISHED
+               for sh in live_shipments(s, order_id)):
             return  # another run planned it first; its carrier shipments cost nothing unbought
         shipment = Shipment(shop_id=shop_id, order_id=order_id, fulfillment_order_id=fo.id,
                             lines=[{"id": line.id, "quantity": line.quantity} for line in fo.lines],
