@@ -494,7 +494,12 @@ class Bench:
                 fulfilled = states.get("fulfilled", 0)
                 now = time.monotonic()
                 timeline.append((now - t0_mono, fulfilled))
-                key = tuple(sorted(states.items()))
+                # Progress is any step of any order: states, shipments, labels, webhooks handled.
+                key = (tuple(sorted(states.items())), conn.execute(
+                    "SELECT (SELECT count(*) FROM shipments WHERE shop_id = %(s)s),"
+                    " (SELECT count(*) FROM parcels WHERE shop_id = %(s)s AND bought_at IS NOT NULL),"
+                    " (SELECT count(*) FROM webhook_deliveries WHERE shop_id = %(s)s AND status = 'done')",
+                    {"s": shop_id}).fetchone())
                 if key != last_key:
                     last_key, last_change = key, now
                 for pid in worker_pids():

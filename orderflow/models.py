@@ -210,7 +210,7 @@ class Shipment(Base):
     fulfillment_order_id: Mapped[str] = mapped_column(String(80))
     # [{"id": <fulfilment order line gid>, "quantity": n}] — exactly what the fulfilment will carry
     lines: Mapped[dict] = mapped_column(JSON)
-    # planned -> rated -> buying -> bought -> fulfilled | voided | exception
+    # planned -> rated -> bought -> fulfilled, or voided | exception
     state: Mapped[str] = mapped_column(String(16), default="planned")
     carrier: Mapped[str | None] = mapped_column(String(64))
     service: Mapped[str | None] = mapped_column(String(64))

@@ -59,7 +59,7 @@ def rerate(order_id: int):
         if order.state != "ready":
             return _error(409, f"only a ready order can be rated; this one is {order.state}")
         for shipment in s.scalars(select(Shipment).where(Shipment.order_id == order.id)):
-            if shipment.state in ("bought", "fulfilled", "buying"):
+            if shipment.state in ("bought", "fulfilled"):
                 return _error(409, "this order has a bought label: void it first")
             if shipment.state in ("planned", "rated", "exception"):
                 shipment.state = "voided"

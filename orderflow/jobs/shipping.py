@@ -38,9 +38,7 @@ from ..shop_access import access_token
 
 log = logging.getLogger(__name__)
 
-
-
-UNFINISHED = ("planned", "rated", "buying", "bought")  # a fulfilled shipment leaves room for more
+UNFINISHED = ("planned", "rated", "bought")  # a fulfilled shipment leaves room for more
 
 
 class NotReadyYet(RuntimeError):
@@ -166,9 +164,10 @@ def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination,
         if any(sh.fulfillment_order_id == fo.id and sh.state in UNFINISHED
                for sh in live_shipments(s, order_id)):
             return  # another run planned it first; its carrier shipments cost nothing unbought
+        warnings = list(packing.warnings + packing.errors)
         shipment = Shipment(shop_id=shop_id, order_id=order_id, fulfillment_order_id=fo.id,
                             lines=[{"id": line.id, "quantity": line.quantity} for line in fo.lines],
-                            selection=selection_json(selection) | {"warnings": list(packing.warnings + packing.errors)})
+                            selection=selection_json(selection) | {"warnings": warnings})
         s.add(shipment)
         for n, (parcel, carrier) in enumerate(zip(packing.parcels, carrier_shipments)):
             row = parcel_row(shipment, n, parcel)
@@ -190,7 +189,7 @@ def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination,
         shipment.cost, shipment.currency = selection.rate.amount.amount, selection.rate.amount.currency
         shipment.estimated_delivery = selection.rate.delivery_date
         record(s, order, "rated", f"{len(packing.parcels)} parcel(s); {selection.reason}", "shipping")
-        for warning in packing.warnings + packing.errors:
+        for warning in warnings:
             record(s, order, "packing_warning", warning, "shipping")
         s.flush()
         parcel_ids = [p.id for p in shipment.parcels]
@@ -327,6 +326,8 @@ def _existing_fulfilment(svc, domain, token, shopify_id, numbers) -> str | None:
     data = svc.admin.graphql(domain, token, queries.ORDER_FULFILLMENTS,
                              {"id": id_to_gid("Order", shopify_id)})
     for fulfillment in (data.get("order") or {}).get("fulfillments") or []:
+        if fulfillment.get("status") == "CANCELLED":
+            continue
         if set(numbers) & {t.get("number") for t in fulfillment.get("trackingInfo") or []}:
             return fulfillment["id"]
     return None
