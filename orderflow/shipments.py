@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .fulfilment.order_states import OrderState, can_transition
+from .fulfilment.packing import carrier_billable_weight
 from .fulfilment.reliability import reliability_scores, reliability_table
 from .fulfilment.types import DeliveryRecord, Parcel, Rate, Selection
 from .models import Order, ParcelRow, Shipment
@@ -24,11 +25,16 @@ def selection_json(selection: Selection) -> dict:
             "alternatives": [dict(rate_json(a.rate), why_not=a.why_not) for a in selection.alternatives]}
 
 
-def parcel_row(shipment: Shipment, position: int, parcel: Parcel) -> ParcelRow:
+def billable_by_carrier(parcel: Parcel, rules) -> dict[str, int]:
+    return {carrier: carrier_billable_weight(parcel, carrier, rules).billable_lb for carrier in rules}
+
+
+def parcel_row(shipment: Shipment, position: int, parcel: Parcel, rules) -> ParcelRow:
     length, width, height = parcel.dimensions_in
-    contents: dict[str, int] = {}
+    contents: dict = {}
     for unit in parcel.units:
         contents[unit.label] = contents.get(unit.label, 0) + 1
+    contents = {"items": contents, "billable_lb": billable_by_carrier(parcel, rules)}
     return ParcelRow(shipment=shipment, shop_id=shipment.shop_id, position=position,
                      box=parcel.box or "own packaging", length_in=length, width_in=width,
                      height_in=height, weight_oz=parcel.weight_oz, contents=contents)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from collections.abc import Mapping
+
 from .fulfilment.carrier_selection import SelectionPolicy
+from .fulfilment.packing import DIM_RULES, DimRule
 from .fulfilment.types import Address, BoxPreset, Dimensions, Money, PackingDefaults
 
 LABEL_FORMATS = ("PDF", "PNG", "ZPL")
@@ -44,6 +47,9 @@ class ShippingSettings:
     automation: str = "buy"
     # Per-SKU packing facts Shopify does not hold: dimensions, own packaging, a weight
     products: dict = field(default_factory=dict)
+    # DIM weight per carrier (in³ per lb, and the volume above which it applies): the billable
+    # weight of every parcel is shown per carrier, so a merchant sees what a box size costs
+    dim_rules: Mapping[str, DimRule] = field(default_factory=lambda: dict(DIM_RULES))
 
 
 def _decimal(data: dict, key: str) -> Decimal | None:
@@ -123,6 +129,20 @@ def _products(data) -> dict[str, ProductFacts]:
     }
 
 
+def _dim_rules(data) -> dict[str, DimRule]:
+    """`{"UPS": 139, "USPS": [166, 1728]}`: a divisor, or a divisor and the volume it applies above."""
+    if not isinstance(data, dict):
+        raise SettingsError("dim_divisors", "give an object keyed by carrier")
+    rules = dict(DIM_RULES)
+    for carrier, value in data.items():
+        parts = value if isinstance(value, list) else [value]
+        divisor, above = (parts + [None])[:2]
+        if not isinstance(divisor, int) or divisor <= 0:
+            raise SettingsError(f"dim_divisors.{carrier}", "give a positive whole number of in³ per lb")
+        rules[carrier.casefold()] = DimRule(divisor, above)
+    return rules
+
+
 def _automation(value) -> str:
     if value not in AUTOMATION:
         raise SettingsError("automation", f"use one of {', '.join(AUTOMATION)}")
@@ -148,4 +168,5 @@ def read_settings(data: dict | None, currency: str = "USD") -> ShippingSettings:
         notify_customer=bool(data.get("notify_customer", True)),
         automation=_automation(data.get("automation", "buy")),
         products=_products(data.get("products", {})),
+        dim_rules=_dim_rules(data.get("dim_divisors", {})),
     )

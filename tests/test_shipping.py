@@ -230,3 +230,16 @@ def test_lines_reopened_in_shopify_get_a_second_shipment(app, svc, sandbox, carr
     rows = parcels(svc, order["id"])
     assert len(rows) == 2 and buys(carrier, rows) == [1, 1]
     assert orders_by_shopify_id(svc)[order["id"]].state == "fulfilled"
+
+
+def test_each_parcel_shows_its_billable_weight_under_the_shops_dim_divisors(
+        app, svc, sandbox, make_shop, control, base_url):
+    shop = make_shop(automation="plan", dim_divisors={"UPS": 50},
+                     products={"TEE-CLASSIC-M": {"ships_alone": True, "dimensions": [20, 16, 8, "in"]}})
+    order = place(control, shop, line_items=[{"sku": "TEE-CLASSIC-M", "quantity": 1}])
+    drain(app, sandbox)
+    order_id = orders_by_shopify_id(svc)[order["id"]].id
+    [shipment] = get(base_url, f"/api/orders/{order_id}", session_token(shop)).json()["order"]["shipments"]
+    billable = shipment["parcels"][0]["contents"]["billable_lb"]
+    assert billable["ups"] == 52 and billable["fedex"] == 19, billable  # 2560 in³ / 50 and / 139
+    assert shipment["parcels"][0]["box"] == "own packaging"

@@ -170,7 +170,7 @@ def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination,
                             selection=selection_json(selection) | {"warnings": warnings})
         s.add(shipment)
         for n, (parcel, carrier) in enumerate(zip(packing.parcels, carrier_shipments)):
-            row = parcel_row(shipment, n, parcel)
+            row = parcel_row(shipment, n, parcel, settings.dim_rules)
             s.add(row)
             row.carrier_shipment_id = carrier.id
             row.rates = [{"id": r.id, "service": f"{r.carrier}/{r.service}", "amount": str(r.amount.amount)}
