@@ -17,8 +17,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.extensions["orderflow"] = build_services(settings, app)
 
-    from .api import shipping as _api_shipping  # noqa: F401  (routes on the api blueprint)
-    from .api.views import bp as api_bp
+    from .api import shipping as _shipping_routes, views as _order_routes  # noqa: F401
+    from .api.blueprint import bp as api_bp
     from .auth.views import bp as auth_bp
     from .webhooks.shopify import bp as webhooks_bp
 

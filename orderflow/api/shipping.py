@@ -15,7 +15,7 @@ from ..jobs.shipping import buy_label, plan_shipment, void_shipment
 from ..models import Order, ParcelRow, Shipment
 from ..queue import QueueUnavailable
 from ..services import services
-from .views import _error, bp
+from .blueprint import error_response, bp
 
 _MIME = {"PDF": "application/pdf", "PNG": "image/png", "ZPL": "application/zpl"}
 
@@ -24,7 +24,7 @@ def _enqueue(calls) -> Response | None:
     try:
         services().queue.enqueue_many(calls)
     except QueueUnavailable:
-        return _error(503, "the job queue is unavailable; try again in a minute")
+        return error_response(503, "the job queue is unavailable; try again in a minute")
     return None
 
 
@@ -55,12 +55,12 @@ def rerate(order_id: int):
     with services().db.session() as s, s.begin():
         order = s.scalar(select(Order).where(Order.id == order_id, Order.shop_id == g.shop.id))
         if order is None:
-            return _error(404, "not found")
+            return error_response(404, "not found")
         if order.state != "ready":
-            return _error(409, f"only a ready order can be rated; this one is {order.state}")
+            return error_response(409, f"only a ready order can be rated; this one is {order.state}")
         for shipment in s.scalars(select(Shipment).where(Shipment.order_id == order.id)):
             if shipment.state in ("bought", "fulfilled"):
-                return _error(409, "this order has a bought label: void it first")
+                return error_response(409, "this order has a bought label: void it first")
             if shipment.state in ("planned", "rated", "exception"):
                 shipment.state = "voided"
     problem = _enqueue([plan_shipment.call(order_id, True, job_id=f"rerate-{order_id}")])
@@ -72,17 +72,17 @@ def buy(shipment_id: int):
     """Buy the rate the merchant chose among those we offered (`{"service": "UPS/Ground"}`)."""
     service = (request.get_json(silent=True) or {}).get("service")
     if not isinstance(service, str):
-        return _error(400, "send {\"service\": \"<carrier>/<service>\"}, one of the rates offered")
+        return error_response(400, "send {\"service\": \"<carrier>/<service>\"}, one of the rates offered")
     with services().db.session() as s, s.begin():
         shipment = _shipment(s, shipment_id)
         if shipment is None:
-            return _error(404, "not found")
+            return error_response(404, "not found")
         if shipment.state != "rated":
-            return _error(409, f"this shipment is {shipment.state}: only a rated shipment can be bought")
+            return error_response(409, f"this shipment is {shipment.state}: only a rated shipment can be bought")
         parcel_rates = [next((r for r in p.rates or [] if r["service"] == service), None)
                         for p in shipment.parcels]
         if not parcel_rates or None in parcel_rates:
-            return _error(422, f"{service} was not offered for this shipment; re-rate to see what is")
+            return error_response(422, f"{service} was not offered for this shipment; re-rate to see what is")
         for parcel, rate in zip(shipment.parcels, parcel_rates):
             parcel.rate_id, parcel.amount = rate["id"], rate["amount"]
         shipment.carrier, shipment.service = service.split("/", 1)
@@ -97,11 +97,11 @@ def void(shipment_id: int):
     with services().db.session() as s:
         shipment = _shipment(s, shipment_id)
         if shipment is None:
-            return _error(404, "not found")
+            return error_response(404, "not found")
         if shipment.state == "voided":
-            return _error(409, "this shipment's labels are already voided")
+            return error_response(409, "this shipment's labels are already voided")
         if not any(p.bought_at for p in shipment.parcels):
-            return _error(409, "no label was bought for this shipment")
+            return error_response(409, "no label was bought for this shipment")
     problem = _enqueue([void_shipment.call(shipment_id, job_id=f"void-{shipment_id}")])
     return problem or (jsonify(queued="voiding"), 202)
 
@@ -112,11 +112,11 @@ def label(parcel_id: int):
         parcel = s.scalar(select(ParcelRow).where(ParcelRow.id == parcel_id,
                                                   ParcelRow.shop_id == g.shop.id))
         if parcel is None:
-            return _error(404, "not found")
+            return error_response(404, "not found")
         if parcel.voided_at is not None:
-            return _error(410, "this label was voided")
+            return error_response(410, "this label was voided")
         if parcel.label_data is None:
-            return _error(409, "no label has been bought for this parcel yet")
+            return error_response(409, "no label has been bought for this parcel yet")
         fmt = parcel.label_format or "PDF"
         return Response(parcel.label_data, mimetype=_MIME.get(fmt.upper(), "application/octet-stream"),
                         headers={"Content-Disposition": f'inline; filename="label-{parcel.tracking_code}.{fmt.lower()}"'})

@@ -1,51 +1,22 @@
-"""The admin's JSON API: App Bridge session tokens in, one shop's data out.
-
-Every query is scoped by the token's shop: another shop's order is a 404, exactly like a
-missing one, so ids reveal nothing.
-"""
+"""The admin's JSON API: orders, their timelines and shipments, and privacy exports."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..auth.install import shop_for_session
-from ..auth.views import PATCH_ID_TOKEN_PATH, request_input
 from ..fulfilment.order_states import OrderState
-from ..integrations.shopify.errors import ShopifyError
 from ..models import DataRequest, Order, OrderEvent, Shipment
 from ..services import services
-
-bp = Blueprint("api", __name__, url_prefix="/api")
+from .blueprint import error_response, bp
+from .shipping import shipment_json
 
 MAX_PAGE = 100
 
-
-def _error(status: int, message: str, headers: dict | None = None):
-    response = jsonify(error=message)
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
-
-
-@bp.before_request
-def authenticate():
-    svc = services()
-    if not request.headers.get("Authorization", "").startswith("Bearer "):
-        return _error(401, "send the App Bridge session token as 'Authorization: Bearer <token>'")
-    result = svc.shopify_app.verify_app_home_req(request_input(), PATCH_ID_TOKEN_PATH)
-    if not result.ok:
-        return _error(401, f"session token refused ({result.log.code})", result.response.headers)
-    try:
-        g.shop = shop_for_session(svc, f"{result.shop}.myshopify.com", result.id_token)
-    except ShopifyError as exc:
-        return _error(502, f"could not install the app for this shop: {exc}")
-
-
 @bp.errorhandler(404)
 def not_found(_exc):
-    return _error(404, "not found")
+    return error_response(404, "not found")
 
 
 def _money(amount, currency) -> dict:
@@ -94,13 +65,13 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
 def orders():
     state = request.args.get("state")
     if state and state not in {s.value for s in OrderState}:
-        return _error(400, f"unknown state '{state}'; use one of "
+        return error_response(400, f"unknown state '{state}'; use one of "
                       + ", ".join(s.value for s in OrderState))
     try:
         limit = min(_int_arg("limit", 50) or 50, MAX_PAGE)
         before = _int_arg("before")
     except ValueError as exc:
-        return _error(400, str(exc))
+        return error_response(400, str(exc))
     query = select(Order).where(Order.shop_id == g.shop.id)
     if state:
         query = query.where(Order.state == state)
@@ -121,12 +92,11 @@ def order(order_id: int):
             .options(selectinload(Order.line_items), selectinload(Order.customer))
         )
         if found is None:
-            return _error(404, "not found")
+            return error_response(404, "not found")
         events = s.scalars(select(OrderEvent).where(OrderEvent.order_id == found.id)
                            .order_by(OrderEvent.id)).all()
         shipments = s.scalars(select(Shipment).where(Shipment.order_id == found.id)
                               .options(selectinload(Shipment.parcels)).order_by(Shipment.id)).all()
-        from .shipping import shipment_json
         return jsonify(order=order_detail(found, events)
                        | {"shipments": [shipment_json(sh) for sh in shipments]})
 
