@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import select
 
-from ..fulfilment.order_states import OrderState
+from ..fulfilment.order_states import VALIDATING, OrderState
 from ..fulfilment.types import FulfilmentPlan, OrderSnapshot
 from ..fulfilment.validation import needs_shipping
 from ..integrations.shopify import queries
@@ -24,12 +24,18 @@ log = logging.getLogger(__name__)
 
 
 def _needs_plan(stored, snap: OrderSnapshot) -> bool:
+    """Stock is read only for an order about to be validated: not for a stale or cancelled one,
+    nor for one past validation (its labels bought), unless Shopify reopened lines of it."""
     if snap.cancelled or not any(needs_shipping(li) for li in snap.line_items):
         return False
     if stored is None:
         return True
     updated_at, state = stored
-    return state != OrderState.CANCELLED.value and snap.updated_at > updated_at
+    if snap.updated_at <= updated_at:
+        return False
+    if OrderState(state) in VALIDATING:
+        return True
+    return state == OrderState.FULFILLED.value and snap.fulfillment_status != "fulfilled"
 
 
 def read_plan(svc, shop_id: int, order_id: int) -> tuple[FulfilmentPlan | None, str | None]:
