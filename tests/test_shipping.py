@@ -243,3 +243,25 @@ def test_each_parcel_shows_its_billable_weight_under_the_shops_dim_divisors(
     billable = shipment["parcels"][0]["contents"]["billable_lb"]
     assert billable["ups"] == 52 and billable["fedex"] == 19, billable  # 2560 in³ / 50 and / 139
     assert shipment["parcels"][0]["box"] == "own packaging"
+
+
+def test_parcels_of_one_shipment_bought_at_once_still_move_it_on(app, svc, sandbox, carrier, make_shop, control):
+    shop = make_shop(automation="plan")
+    order = place(control, shop, line_items=[{"sku": "MUG-CERAMIC", "quantity": 60}])
+    drain(app, sandbox)
+    rows = parcels(svc, order["id"])
+    assert len(rows) >= 2
+    carrier.set_faults(buy_latency_ms=300)
+
+    def worker(parcel_id):
+        with app.app_context():
+            buy_label(parcel_id)
+    racers = [threading.Thread(target=worker, args=(row.id,)) for row in rows]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    carrier.clear_faults()
+    drain(app, sandbox)
+    assert {row.state for row in parcels(svc, order["id"])} == {"fulfilled"}
+    assert len(fulfilments(control, shop, order)) == 1

@@ -236,11 +236,16 @@ def buy_label(parcel_id: int) -> None:
         bought = _buy(svc, parcel)
     label_bytes = svc.carrier.download(bought.label.url)
     with svc.db.session() as s, s.begin():
+        # The shipment's lock first: two parcels finishing at once must not both see the other
+        # unbought, or nobody would move the shipment on.
+        shipment = s.scalar(select(Shipment).join(ParcelRow).where(ParcelRow.id == parcel_id)
+                            .with_for_update(of=Shipment))
         row = s.scalar(select(ParcelRow).where(ParcelRow.id == parcel_id).with_for_update())
         row.tracking_code, row.label_url = bought.tracking_code, bought.label.url
         row.label_format, row.label_data = bought.label.format, label_bytes
         row.bought_at, row.buy_started_at = utcnow(), None
-        shipment = row.shipment
+        s.flush()
+        s.refresh(shipment, ["parcels"])
         if all_bought(shipment) and shipment.state == "rated":
             shipment.state = "bought"
             order = s.get(Order, shipment.order_id)
