@@ -263,7 +263,8 @@ class GraphqlMeter:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.calls: list[tuple] = []  # (monotonic, shop, operation, requested, actual, throttled)
+        # (monotonic, shop, operation, requested, actual, throttled, bucket before the call)
+        self.calls: list[tuple] = []
 
     def install(self) -> None:
         import orderflow.sandbox.shopify.admin as sandbox_admin
@@ -271,6 +272,8 @@ class GraphqlMeter:
         meter = self
 
         def metered(ctx, body):
+            with ctx.core.store.lock:
+                before = ctx.core.store.bucket(ctx.shop.domain).available()
             answer = original(ctx, body)
             try:
                 match = meter._NAME.match(body.get("query") or "")
@@ -279,7 +282,7 @@ class GraphqlMeter:
                 throttled = any((e.get("extensions") or {}).get("code") == "THROTTLED"
                                 for e in answer.get("errors") or [] if isinstance(e, dict))
                 row = (time.monotonic(), ctx.shop.domain, name, cost.get("requestedQueryCost"),
-                       cost.get("actualQueryCost"), throttled)
+                       cost.get("actualQueryCost"), throttled, before)
                 with meter.lock:
                     meter.calls.append(row)
             except Exception:  # noqa: BLE001 - a meter must never break the sandbox
@@ -508,8 +511,9 @@ class Bench:
                         self.peak_rss[str(pid)] = max(self.peak_rss.get(str(pid), 0.0), hwm)
                 if fulfilled >= placed:
                     break
-                if now - last_change > self.args.stall:
-                    say(f"  no progress for {self.args.stall:.0f}s: stopping this pass ({states})")
+                if now - last_change > self.args.stall and self._idle(conn, shop_id):
+                    say(f"  no progress for {now - last_change:.0f}s and no work queued, running or"
+                        f" scheduled: stopping this pass ({dict(sorted(states.items()))})")
                     stalled = True
                     break
                 if now > deadline:
@@ -532,7 +536,7 @@ class Bench:
             # Let the trailing work (orders/updated webhooks the fulfilments caused) finish, so
             # the Shopify points per order include it.
             if not stalled:
-                settle = time.monotonic() + 20
+                settle = time.monotonic() + 10
                 while time.monotonic() < settle:
                     waiting = conn.execute("SELECT count(*) FROM webhook_deliveries WHERE status IN"
                                            " ('pending', 'queued')").fetchone()[0]
@@ -543,15 +547,31 @@ class Bench:
                     time.sleep(0.25)
                 time.sleep(0.5)
             db = self._db_figures(conn, shop_id)
+            db["phases"] = conn.execute(
+                "SELECT extract(epoch FROM min(o.created_at)), extract(epoch FROM max(o.created_at)),"
+                " (SELECT extract(epoch FROM min(created_at)) FROM shipments WHERE shop_id = %(s)s),"
+                " (SELECT extract(epoch FROM max(created_at)) FROM shipments WHERE shop_id = %(s)s),"
+                " (SELECT extract(epoch FROM min(bought_at)) FROM parcels WHERE shop_id = %(s)s),"
+                " (SELECT extract(epoch FROM max(bought_at)) FROM parcels WHERE shop_id = %(s)s),"
+                " (SELECT extract(epoch FROM min(fulfilled_at)) FROM shipments WHERE shop_id = %(s)s),"
+                " (SELECT extract(epoch FROM max(fulfilled_at)) FROM shipments WHERE shop_id = %(s)s)"
+                " FROM orders o WHERE o.shop_id = %(s)s", {"s": shop_id}).fetchone()
+            db["t0_wall"] = t0_wall
         stats = self.carrier.stats()
         calls = self.meter.rows(domain, since=t0_mono)
+        if os.environ.get("BENCH_DUMP_GRAPHQL"):
+            with open(self.work / f"graphql-{label}.tsv", "w") as out:
+                for row in calls:
+                    out.write("\t".join(str(x) for x in (round(row[0] - t0_mono, 3), *row[2:])) + "\n")
         failed = self._failed_jobs()
         tracebacks = sum(self.procs.count_in_logs(n, r"Traceback") for n in names)
+        jobs = job_stats(self.work, names[1:])
         return {
             "label": label, "workers": workers, "orders": orders, "placed": placed, "policy": policy,
             "domain": domain, "elapsed": elapsed, "placing_s": placing_s, "fulfilled": fulfilled,
             "stalled": stalled, "cpu": cpu, "db": db, "carrier": stats, "graphql": calls,
             "t0": t0_mono, "t_end": t_end_mono, "failed_jobs": failed, "tracebacks": tracebacks,
+            "jobs": jobs,
             "timeline": timeline, "bucket_start": available, "bucket_max": bucket.maximum,
             "restore": bucket.restore,
         }
@@ -575,8 +595,25 @@ class Bench:
         deliveries = dict(conn.execute(
             "SELECT topic, count(*) FROM webhook_deliveries WHERE shop_id = %s GROUP BY topic",
             (shop_id,)).fetchall())
+        stranded = [r[0] for r in conn.execute(
+            "SELECT s.id FROM shipments s WHERE s.shop_id = %s AND s.state = 'rated' AND NOT EXISTS"
+            " (SELECT 1 FROM parcels p WHERE p.shipment_id = s.id AND p.bought_at IS NULL)"
+            " ORDER BY s.id", (shop_id,))]
         return {"states": states, "shipments": shipments, "parcels": parcels, "holds": holds,
+                "stranded": stranded,
                 "events": events, "deliveries": deliveries}
+
+    def _idle(self, conn, shop_id: int) -> bool:
+        """Nothing queued, running or waiting for a retry in RQ, and no delivery waiting."""
+        from rq import Queue
+        from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+        for name in ("webhooks", "shipping", "reconcile", "default"):
+            queue = Queue(name, connection=self.redis)
+            if (len(queue) or StartedJobRegistry(queue=queue).count
+                    or ScheduledJobRegistry(queue=queue).count):
+                return False
+        return not conn.execute("SELECT count(*) FROM webhook_deliveries WHERE shop_id = %s AND"
+                                " status IN ('pending', 'queued')", (shop_id,)).fetchone()[0]
 
     def _failed_jobs(self) -> dict:
         from rq import Queue
@@ -595,6 +632,26 @@ class Bench:
 # Figures
 
 
+_JOB_LINE = re.compile(r"^(\d\d:\d\d:\d\d) Successfully completed ([\w.]+)\(.*\) job in"
+                       r" (\d+):(\d\d):(\d\d(?:\.\d+)?)s", re.M)
+
+
+def job_stats(work: Path, names: list[str]) -> dict:
+    """Jobs the workers finished, by function: count and seconds (RQ logs each one)."""
+    out: dict[str, list[float]] = defaultdict(list)
+    errors: Counter = Counter()
+    for name in names:
+        try:
+            text = (work / f"{name}.log").read_text(errors="replace")
+        except OSError:
+            continue
+        for _t, func, h, m, sec in _JOB_LINE.findall(text):
+            out[func.rsplit(".", 1)[-1]].append(int(h) * 3600 + int(m) * 60 + float(sec))
+        for line in re.findall(r"^(?:[\w.]+(?:Error|Exception|InProgress|NotReadyYet)[^\n]*)$", text, re.M):
+            errors[line[:140]] += 1
+    return {"by_func": {k: (len(v), sum(v)) for k, v in out.items()}, "errors": errors}
+
+
 def carrier_calls(stats: dict) -> dict:
     """Carrier API calls (each one pays the latency) by endpoint name."""
     return {k: v for k, v in sorted((stats.get("requests") or {}).items())}
@@ -603,7 +660,7 @@ def carrier_calls(stats: dict) -> dict:
 def graphql_summary(rows: list[tuple]) -> dict:
     by_op: dict[str, dict] = defaultdict(lambda: {"calls": 0, "actual": 0, "requested_max": 0,
                                                   "throttled": 0})
-    for _t, _shop, name, requested, actual, throttled in rows:
+    for _t, _shop, name, requested, actual, throttled, _before in rows:
         entry = by_op[name]
         entry["calls"] += 1
         entry["actual"] += actual or 0
@@ -749,6 +806,25 @@ def report_pass(result: dict, latency_s: float) -> dict:
     if db["holds"]:
         say(f"  holds: {db['holds']}")
     say(f"  webhooks recorded {dict(sorted(db['deliveries'].items()))}")
+    phases = db.get("phases")
+    if phases and all(v is not None for v in phases):
+        rel = [float(v) - db["t0_wall"] for v in phases]
+        say(f"  phases (s after the first order, first-last): orders recorded {rel[0]:.1f}-{rel[1]:.1f},"
+            f" planned and rated {rel[2]:.1f}-{rel[3]:.1f}, labels bought {rel[4]:.1f}-{rel[5]:.1f},"
+            f" fulfilments pushed {rel[6]:.1f}-{rel[7]:.1f}")
+    jobs = result["jobs"]["by_func"]
+    busy = sum(t for _n, t in jobs.values())
+    if jobs:
+        say(f"  jobs (count, mean): " + ", ".join(f"{f} {n}x {t / n * 1000:.0f} ms" for f, (n, t) in
+                                                 sorted(jobs.items(), key=lambda kv: -kv[1][1]))
+            + f"; {busy:.0f} job-seconds for {result['workers']} worker(s) x {result['elapsed']:.0f}s")
+    stranded = db.get("stranded") or []
+    if stranded:
+        say(f"  STRANDED: {len(stranded)} shipment(s) still 'rated' although every parcel has its"
+            f" label (ids {stranded[:10]}): nothing will push them")
+    errors = result["jobs"]["errors"]
+    if errors:
+        say("  errors in worker logs: " + "; ".join(f"{n}x {e}" for e, n in errors.most_common(4)))
     if result["failed_jobs"] or result["tracebacks"]:
         say(f"  RQ: {result['failed_jobs'] or 'no failed jobs'}; tracebacks in worker/clock logs:"
             f" {result['tracebacks']}")
@@ -766,17 +842,30 @@ def report_pass(result: dict, latency_s: float) -> dict:
 # The run
 
 
+def app_version() -> str:
+    """The commit the app runs at, and whether its files differ from it (for comparing runs)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "orderflow"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return (head or "unknown") + (" with uncommitted changes in orderflow/" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--orders", type=int, default=250, help="orders per pass")
+    parser.add_argument("--orders", type=int, default=200, help="orders per pass")
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
     parser.add_argument("--policy-workers", type=int, default=2,
                         help="workers for the extra pass with a non-default rate policy (0: skip it)")
     parser.add_argument("--policy-orders", type=int, default=None,
                         help="orders in the policy pass (default: half of --orders)")
     parser.add_argument("--latency-ms", type=float, default=150.0, help="carrier latency per API call")
-    parser.add_argument("--stall", type=float, default=45.0,
-                        help="seconds without any order changing state before a pass gives up")
+    parser.add_argument("--stall", type=float, default=20.0,
+                        help="seconds without progress, with no job queued, running or scheduled,"
+                             " before a pass gives up on the orders left")
     parser.add_argument("--budget", type=float, default=580.0,
                         help="seconds the whole run may take; a pass gives up in time")
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
@@ -797,7 +886,8 @@ def main(argv=None) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     say(f"pipeline bench: {args.orders} orders per pass, workers {counts}, carrier latency"
-        f" {args.latency_ms:.0f} ms, Shopify throttle 2000 points / 100 per s; {NCPU} CPUs")
+        f" {args.latency_ms:.0f} ms, Shopify throttle 2000 points / 100 per s; {NCPU} CPUs;"
+        f" app at {app_version()}")
     if args.orders < 1000:
         say(f"  (the issue asks for 1,000 orders per pass; the default is {parser.get_default('orders')} so"
             f" that the whole run fits in 10 minutes on a 2-core machine: see bench/README.md)")
@@ -820,6 +910,11 @@ def main(argv=None) -> int:
 
         # --- summary ---------------------------------------------------------------------------
         say("summary:")
+        say(f"  limit = min(carrier, Shopify). Carrier: W / (carrier API calls per order x"
+            f" {args.latency_ms:.0f} ms), as a job makes its calls one after another (the label file"
+            f" download is not an API call and has no latency). Shopify: N x 100 / (points charged up to"
+            f" the last fulfilment - the 2000 in the bucket at the start), points being the actual"
+            f" costs the sandbox charged; 100 / points per order in the long run.")
         ratios = {}
         for r in results:
             f = figures[r["label"]]
