@@ -6,6 +6,8 @@ from dataclasses import asdict
 from datetime import timezone
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .fulfilment.order_states import VALIDATING, IllegalTransition, OrderState, transition
 from .fulfilment.types import FulfilmentPlan, OrderSnapshot, Verdict
@@ -43,17 +45,14 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
     Returns "created", "updated", "stale" or "cancelled_ignored". An order past validation
     (labels bought, fulfilled) keeps its state unless Shopify cancels it.
     """
+    created = _insert_placeholder(session, shop_id, snap)
     order = locked_order(session, shop_id, snap.shopify_id)
-    if order is not None and snap.updated_at <= _aware(order.shopify_updated_at):
+    if not created and snap.updated_at <= _aware(order.shopify_updated_at):
         record(session, order, "stale_update_ignored",
                f"Ignored Shopify's version of {snap.updated_at.isoformat()}: "
                f"we already hold the one of {_aware(order.shopify_updated_at).isoformat()}",
                source, delivery_id)
         return "stale"
-    created = order is None
-    if created:
-        order = Order(shop_id=shop_id, shopify_id=snap.shopify_id, state=OrderState.RECEIVED.value)
-        session.add(order)
     _write_fields(session, order, snap)
     session.flush()
     record(session, order, "received" if created else "updated",
@@ -74,6 +73,22 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
         verdict = Verdict(OrderState.ON_HOLD.value, verdict.reasons + (plan_problem,))
     _move(session, order, verdict, source, delivery_id)
     return "created" if created else "updated"
+
+
+def _insert_placeholder(session, shop_id: int, snap: OrderSnapshot) -> bool:
+    """Insert the order's row unless it exists; True when this transaction created it.
+
+    Two deliveries of a new order (create and update, processed at once) would otherwise both
+    insert; with ON CONFLICT the second waits for the first's commit and then updates the row.
+    """
+    insert = (pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)(Order)
+    result = session.execute(insert.values(
+        shop_id=shop_id, shopify_id=snap.shopify_id, state=OrderState.RECEIVED.value,
+        name=snap.name, currency=snap.currency, total_price=snap.total_price.amount,
+        shopify_created_at=snap.created_at, shopify_updated_at=snap.updated_at,
+        created_at=utcnow(), updated_at=utcnow(), test=snap.test,
+    ).on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"]).returning(Order.id))
+    return result.first() is not None
 
 
 def _more_to_ship(snap: OrderSnapshot) -> bool:

@@ -128,7 +128,8 @@ class InlineQueue:
         except Exception:
             if attempt < self._max_attempts:
                 delay = self._intervals[min(attempt - 1, len(self._intervals) - 1)]
-                log.warning("job %s failed (attempt %d); retrying in %ss", call.job_id, attempt, delay)
+                log.warning("job %s failed (attempt %d); retrying in %ss", call.job_id, attempt, delay,
+                            exc_info=True)
                 timer = threading.Timer(delay, lambda: self._pool.submit(self._run, call, attempt + 1))
                 timer.daemon = True
                 timer.start()
