@@ -429,9 +429,7 @@ def test_latency_and_timeout_faults(box):
 
 def test_signature_matches_official_vector():
     from pathlib import Path
-    fixtures = Path("/work/shared/fixtures/easypost/official")
-    if not fixtures.exists():
-        pytest.skip("shared fixtures not present")
+    fixtures = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "easypost" / "official"
     vector_file = "webhook_signature_vector__easypost-examples_client-library-fixtures.json"
     vector = json.loads((fixtures / vector_file).read_text())
     body = (fixtures / "tracker.updated__easypost-examples_event-body.json").read_bytes()

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from pathlib import Path
 import threading
 import time
 import uuid
@@ -720,7 +721,8 @@ def test_fulfillments_create_webhook_is_signed_and_delivered(sandbox, receiver, 
         "https://www.dhl.com/en/express/tracking.html?AWB=JD0140&brand=DHL"]
     assert body["line_items"][0]["id"] == order["line_items"][0]["id"]
     assert body["name"] == order["name"] + ".1"
-    with open("/work/shared/fixtures/shopify/webhooks/fulfillments_create.json") as fixture:
+    shared = Path(__file__).resolve().parents[2] / "shared"
+    with open(shared / "fixtures/shopify/webhooks/fulfillments_create.json") as fixture:
         assert list(body) == list(json.load(fixture))
     updated = json.loads(hooks["orders/updated"]["body"])
     assert updated["fulfillment_status"] == "fulfilled" and len(updated["fulfillments"]) == 1

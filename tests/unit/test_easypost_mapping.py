@@ -1,6 +1,6 @@
 """The EasyPost adapter on recorded real responses: mapping, statuses, errors, webhooks.
 
-Recordings: /work/shared/fixtures/easypost (VCR cassettes of easypost-python's test suite, and
+Recordings: ../shared/fixtures/easypost (VCR cassettes of easypost-python's test suite, and
 EasyPost's published example objects in official/). No network.
 """
 
@@ -54,10 +54,8 @@ from orderflow.integrations.easypost.statuses import (
     tracking_url,
 )
 
-FIXTURES = Path("/work/shared/fixtures/easypost")
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "easypost"
 OFFICIAL = FIXTURES / "official"
-
-pytestmark = pytest.mark.skipif(not FIXTURES.exists(), reason="shared fixtures not present")
 
 
 def recorded(cassette: str, index: int = 0) -> tuple[int, dict]:

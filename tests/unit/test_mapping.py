@@ -23,7 +23,7 @@ from orderflow.integrations.shopify.mapping import (
     order_from_webhook,
 )
 
-FIXTURES = Path("/work/shared/fixtures/shopify")
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "shopify"
 
 
 def load(name):

@@ -1,6 +1,6 @@
 """REST-shaped documents: webhook bodies and control-API answers.
 
-Shapes follow /work/shared/fixtures/shopify/webhooks (API 2026-07): ids as JSON integers
+Shapes follow ../shared/fixtures/shopify/webhooks (API 2026-07): ids as JSON integers
 (above 2**53), money as strings with `*_set` bags, timestamps with the shop's offset.
 """
 
