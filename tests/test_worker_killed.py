@@ -67,7 +67,8 @@ def test_worker_killed_at_each_point_of_the_label_job_buys_one_label(
     root = Path(__file__).resolve().parents[1]
     worker = subprocess.Popen([str(Path(sys.executable).with_name("flask")), "--app", "orderflow",
                                "worker", "shipping"], cwd=root, env=worker_env(svc),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     try:
         if point == "before the carrier call":
             wait_for(lambda: bought_at(svc, row.id)[0] is not None, "the purchase lease")
@@ -79,7 +80,8 @@ def test_worker_killed_at_each_point_of_the_label_job_buys_one_label(
             wait_for(lambda: bought_at(svc, row.id)[1] is not None, "the committed label")
             time.sleep(0.5)
     finally:
-        worker.send_signal(signal.SIGKILL)
+        # the whole group: RQ's scheduler runs in a child process that outlives its worker
+        os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
     carrier.clear_faults()
     control.delete("/sandbox/faults")
