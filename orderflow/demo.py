@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import sys
 import threading
@@ -64,10 +65,11 @@ def _install(app_url: str) -> None:
         raise SystemExit(f"install failed ({page.status_code}): {page.text[:300]}")
 
 
-def _wait(condition, what: str, timeout: float = 120.0) -> None:
+def _wait(condition, what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
+            faulthandler.dump_traceback(all_threads=True)  # where the work is stuck
             raise SystemExit(f"demo: timed out waiting for {what}")
         time.sleep(0.2)
 

@@ -45,7 +45,9 @@ def build_services(settings: Settings, app) -> Services:
     if settings.REDIS_URL:
         queue = RQQueue(settings.REDIS_URL, settings.JOB_MAX_ATTEMPTS, settings.retry_intervals)
     else:
-        queue = InlineQueue(app, settings.JOB_MAX_ATTEMPTS, settings.retry_intervals)
+        # One job at a time: the embedded mode's SQLite takes one writer, and two job threads
+        # contending for it made a job stall now and then.
+        queue = InlineQueue(app, settings.JOB_MAX_ATTEMPTS, settings.retry_intervals, workers=1)
     return Services(
         settings=settings, db=Database(settings.DATABASE_URL),
         box=SecretBox(settings.encryption_keys), shopify_app=shopify_app, http=http,
