@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String,
-    Text,
+    Text, TypeDecorator,
     UniqueConstraint, text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -26,8 +26,18 @@ def parse_time(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+class AwareDateTime(TypeDecorator):
+    """Timezone-aware datetimes in and out: SQLite hands them back naive, and they are UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: DateTime(timezone=True), dict: JSON, Decimal: Numeric(18, 4)}
+    type_annotation_map = {datetime: AwareDateTime(), dict: JSON, Decimal: Numeric(18, 4)}
 
 
 class Shop(Base):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timezone
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -47,10 +46,10 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
     """
     created = _insert_placeholder(session, shop_id, snap)
     order = locked_order(session, shop_id, snap.shopify_id)
-    if not created and snap.updated_at <= _aware(order.shopify_updated_at):
+    if not created and snap.updated_at <= order.shopify_updated_at:
         record(session, order, "stale_update_ignored",
                f"Ignored Shopify's version of {snap.updated_at.isoformat()}: "
-               f"we already hold the one of {_aware(order.shopify_updated_at).isoformat()}",
+               f"we already hold the one of {order.shopify_updated_at.isoformat()}",
                source, delivery_id)
         return "stale"
     _write_fields(session, order, snap)
@@ -110,10 +109,6 @@ def _move(session, order: Order, verdict: Verdict, source: str, delivery_id: int
         record(session, order, kind, template.format(reason=verdict.reason or ""), source, delivery_id)
 
 
-def _aware(value):
-    """SQLite hands datetimes back naive; we store them in UTC."""
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
-
 
 def _write_fields(session, order: Order, snap: OrderSnapshot) -> None:
     order.name = snap.name
@@ -162,7 +157,7 @@ def stored_version(session, shop_id: int, shopify_id: int):
         select(Order.shopify_updated_at, Order.state)
         .where(Order.shop_id == shop_id, Order.shopify_id == shopify_id)
     ).first()
-    return (_aware(row[0]), row[1]) if row else None
+    return tuple(row) if row else None
 
 
 def mark_exception(session, order: Order, message: str, source: str) -> None:

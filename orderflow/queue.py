@@ -137,6 +137,3 @@ class InlineQueue:
             log.exception("job %s failed for good after %d attempts", call.job_id, attempt)
         with self._lock:
             self._pending.discard(call.job_id)
-
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,6 +1,7 @@
 """Secrets at rest (access and refresh tokens): encrypted with MultiFernet, so keys rotate.
 
-The first key of ENCRYPTION_KEYS encrypts; every key decrypts. `rotate` re-encrypts with the first.
+The first key of ENCRYPTION_KEYS encrypts; every key decrypts, so a new key goes first and the
+old one stays until every secret has been written again (tokens are, at each refresh).
 """
 
 from __future__ import annotations
@@ -34,6 +35,3 @@ class SecretBox:
             return self._fernet.decrypt(value.encode()).decode()
         except InvalidToken as exc:
             raise SecretBoxError("a stored secret cannot be decrypted with ENCRYPTION_KEYS") from exc
-
-    def rotate(self, value: str | None) -> str | None:
-        return None if value is None else self._fernet.rotate(value.encode()).decode()

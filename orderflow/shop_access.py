@@ -40,8 +40,6 @@ def _expiring(shop: Shop, margin: float) -> bool:
     expires = shop.access_token_expires_at
     if expires is None:
         return False
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=timezone.utc)
     return expires - timedelta(seconds=margin) <= datetime.now(timezone.utc)
 
 

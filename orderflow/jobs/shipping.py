@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -205,7 +205,7 @@ def _start_purchase(svc, parcel_id: int) -> tuple[ParcelRow, bool] | None:
             return None
         now = utcnow()
         started = parcel.buy_started_at
-        if started is not None and _aware(started) + purchase_lease(svc) > now:
+        if started is not None and started + purchase_lease(svc) > now:
             log.info("parcel %s is being bought by another run; it will finish it", parcel_id)
             return None
         parcel.buy_started_at = now
@@ -216,10 +216,6 @@ def purchase_lease(svc) -> timedelta:
     """Longer than a buy_label run can live (RQ kills it at its timeout): once the lease is over,
     the run that took it is dead, and a new run may look the purchase up and finish it."""
     return timedelta(seconds=svc.settings.PURCHASE_LEASE_SECONDS)
-
-
-def _aware(value):
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 @job(queue="shipping", timeout=120)
