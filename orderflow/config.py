@@ -15,7 +15,8 @@ _DEV_SECRET_KEY = "dev-only-secret-key"
 
 REQUIRED_IN_PRODUCTION = (
     "DATABASE_URL", "REDIS_URL", "SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "APP_URL",
-    "ENCRYPTION_KEYS", "SECRET_KEY", "EASYPOST_API_KEY",
+    "ENCRYPTION_KEYS", "SECRET_KEY", "EASYPOST_API_KEY", "CARRIER_WEBHOOK_SECRET", "SMTP_URL",
+    "MAIL_FROM",
 )
 
 
@@ -72,6 +73,18 @@ class Settings:
     # Attempts of a job before it fails for good, and the seconds between attempts
     JOB_MAX_ATTEMPTS: int = 5
     JOB_RETRY_SECONDS: str = "2,10,30,120,600"
+    # The carrier's webhook secret: tracker webhooks without its X-Hmac-Signature are refused
+    CARRIER_WEBHOOK_SECRET: str = "sandbox-carrier-webhook-secret"
+    # Seconds without tracking news after which a parcel is polled through the carrier API
+    TRACKING_POLL_SECONDS: float = 21600.0
+    # Days without movement after which a parcel in transit raises an alert for the merchant
+    TRACKING_STALLED_DAYS: float = 5.0
+    # Customer and merchant emails: an SMTP URL (smtp://user:pass@host:587?starttls=true, or
+    # smtps://...), or empty to write each message as an .eml file into MAIL_DIR
+    SMTP_URL: str = ""
+    MAIL_DIR: str = "instance/mail"
+    # The sender of every email; the shop's name is shown as the display name
+    MAIL_FROM: str = "shipping@orderflow.localhost"
     # Run the in-process clock (outbox dispatcher, sweeper, reconciler) inside the web process
     EMBEDDED_CLOCK: bool = True
     extra: dict = field(default_factory=dict)

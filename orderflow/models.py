@@ -234,6 +234,12 @@ class Shipment(Base):
     # The carrier's promise when we bought, and when it really arrived: the reliability score
     estimated_delivery: Mapped[date | None] = mapped_column(Date)
     delivered_at: Mapped[datetime | None]
+    # Where the parcels are, as a whole: the least advanced parcel, or a problem if any has one.
+    tracking_status: Mapped[str | None] = mapped_column(String(24))
+    # The customer's tracking page is /t/<tracking_token>: unguessable, and nothing else.
+    tracking_token: Mapped[str | None] = mapped_column(String(43), unique=True, index=True)
+    # When, where, who signed, and the carrier's words, per parcel: the proof of delivery.
+    delivery_proof: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parcels: Mapped[list[ParcelRow]] = relationship(
@@ -274,5 +280,69 @@ class ParcelRow(Base):
     refund_status: Mapped[str | None] = mapped_column(String(16))
     # Voided labels of this parcel: [{"carrier_shipment_id", "tracking_code", "refund_status"}]
     voided_labels: Mapped[dict | None] = mapped_column(JSON)
+    tracker_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    tracking_status: Mapped[str | None] = mapped_column(String(24))
+    # The carrier's whole history, oldest first: [{"status", "message", "at", "city", ...}]
+    tracking_events: Mapped[dict | None] = mapped_column(JSON)
+    # The carrier's own time of the tracker version we hold: an older version never wins.
+    tracking_updated_at: Mapped[datetime | None]
+    # The newest estimate of arrival the carrier gave
+    tracking_estimate: Mapped[datetime | None]
+    # When we last heard from the carrier about it (webhook or poll): when to poll next.
+    tracking_checked_at: Mapped[datetime | None]
+    # When its status last changed: "no movement for N days" is measured from here.
+    tracking_moved_at: Mapped[datetime | None]
 
     shipment: Mapped[Shipment] = relationship(back_populates="parcels")
+
+
+class Notice(Base):
+    """Something told once per shipment and kind: a customer email, a Shopify fulfilment event,
+    a merchant alert email. The row is claimed (committed) before the telling, so a retry that
+    finds it claimed never tells twice."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("shipment_id", "channel", "kind", name="uq_notice_once"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))  # email | shopify | merchant
+    kind: Mapped[str] = mapped_column(String(32))  # shipped, out_for_delivery, IN_TRANSIT, ...
+    # pending -> sending -> sent | skipped | failed; "sending" that never finished stays visible
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class Alert(Base):
+    """A delivery problem a person must look at: failure, return to sender, no movement."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "kind", name="uq_alert_shipment_kind"),
+        Index("ix_alert_shop_open", "shop_id", "resolved_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # failed, returning, stalled, cancelled
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+
+class EmailOptOut(Base):
+    """A customer who unsubscribed from one shop's tracking emails."""
+
+    __tablename__ = "email_optouts"
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

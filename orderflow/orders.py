@@ -17,11 +17,16 @@ _STATE_EVENTS = {
     OrderState.READY: ("ready", "Ready to ship"),
     OrderState.LABEL_BOUGHT: ("label_bought", "{reason}"),
     OrderState.FULFILLED: ("fulfilled", "{reason}"),
+    OrderState.IN_TRANSIT: ("in_transit", "{reason}"),
+    OrderState.DELIVERED: ("delivered", "{reason}"),
     OrderState.EXCEPTION: ("exception", "{reason}"),
     OrderState.ON_HOLD: ("held", "On hold: {reason}"),
     OrderState.NOTHING_TO_SHIP: ("nothing_to_ship", "{reason}"),
     OrderState.CANCELLED: ("cancelled", "{reason}"),
 }
+
+
+SHIPPED_STATES = (OrderState.FULFILLED.value, OrderState.IN_TRANSIT.value, OrderState.DELIVERED.value)
 
 
 def record(session, order: Order, kind: str, message: str, source: str,
@@ -60,7 +65,7 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
     if snap.cancelled and order.state != OrderState.CANCELLED.value:
         _move(session, order, validate_order(snap, None), source, delivery_id)
         return "updated"
-    if order.state == OrderState.FULFILLED.value and _more_to_ship(snap):
+    if order.state in SHIPPED_STATES and _more_to_ship(snap):
         verdict = validate_order(snap, plan)
         if verdict.state == OrderState.READY.value:
             _move(session, order, verdict, source, delivery_id)

@@ -20,6 +20,8 @@ class OrderState(str, Enum):
     EXCEPTION = "exception"
     LABEL_BOUGHT = "label_bought"  # every parcel has its label; Shopify not yet told
     FULFILLED = "fulfilled"  # Shopify has the fulfilment with tracking
+    IN_TRANSIT = "in_transit"  # the carrier has the parcels
+    DELIVERED = "delivered"  # every parcel delivered: the order's walk is over
 
 
 # States in which an edited order is validated again (shipping states are past validation).
@@ -49,7 +51,11 @@ TRANSITIONS: Mapping[OrderState, frozenset[OrderState]] = MappingProxyType(
         # A voided label puts the order back to ready; a fulfilled order may have more to ship.
         OrderState.LABEL_BOUGHT: frozenset(
             {OrderState.FULFILLED, OrderState.READY, OrderState.EXCEPTION, OrderState.CANCELLED}),
-        OrderState.FULFILLED: frozenset({OrderState.READY, OrderState.CANCELLED}),
+        OrderState.FULFILLED: frozenset(
+            {OrderState.IN_TRANSIT, OrderState.DELIVERED, OrderState.READY, OrderState.CANCELLED}),
+        OrderState.IN_TRANSIT: frozenset(
+            {OrderState.DELIVERED, OrderState.READY, OrderState.CANCELLED}),
+        OrderState.DELIVERED: frozenset({OrderState.READY, OrderState.CANCELLED}),
     }
 )
 

@@ -15,7 +15,7 @@ from ..integrations.shopify.mapping import (
     PayloadError, fulfilment_plan, id_to_gid, inventory_levels, open_fulfilment_orders,
 )
 from ..models import Order
-from ..orders import apply_snapshot, stored_version
+from ..orders import SHIPPED_STATES, apply_snapshot, stored_version
 from ..queue import QueueUnavailable
 from ..shop_access import access_token
 from .claims import claim, finish
@@ -35,7 +35,7 @@ def _needs_plan(stored, snap: OrderSnapshot) -> bool:
         return False
     if OrderState(state) in VALIDATING:
         return True
-    return state == OrderState.FULFILLED.value and snap.fulfillment_status != "fulfilled"
+    return state in SHIPPED_STATES and snap.fulfillment_status != "fulfilled"
 
 
 def read_plan(svc, shop_id: int, order_id: int) -> tuple[FulfilmentPlan | None, str | None]:

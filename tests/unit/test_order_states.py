@@ -35,6 +35,8 @@ def test_values_are_the_stored_strings():
         "exception",
         "label_bought",
         "fulfilled",
+        "in_transit",
+        "delivered",
     ]
 
 
