@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("webhooks", "shipping", "reconcile", "default")
+QUEUES = ("webhooks", "shipping", "tracking", "email", "reconcile", "default")
 
 
 class QueueUnavailable(RuntimeError):

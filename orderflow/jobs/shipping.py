@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 from datetime import timedelta
 from decimal import Decimal
 
@@ -35,6 +36,7 @@ from ..shipments import (
 )
 from ..shipping_settings import read_settings
 from ..shop_access import access_token
+from . import tracking
 
 log = logging.getLogger(__name__)
 
@@ -301,8 +303,10 @@ def push_fulfilment(shipment_id: int) -> None:
             })
         shipment.shopify_fulfillment_id, shipment.fulfilled_at = fulfillment_id, utcnow()
         shipment.state = "fulfilled"
+        shipment.tracking_token = shipment.tracking_token or secrets.token_urlsafe(24)
         move_order(s, order, OrderState.FULFILLED,
                    f"Fulfilled in Shopify with tracking {', '.join(numbers)}", "shipping")
+    svc.queue.enqueue_many([tracking.start_tracking.call(shipment_id, job_id=f"track-{shipment_id}")])
 
 
 def _create_fulfilment(svc, domain: str, token: str, request: dict) -> str:
