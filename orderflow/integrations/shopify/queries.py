@@ -143,3 +143,23 @@ mutation FulfillmentCancel($id: ID!) {
   fulfillmentCancel(id: $id) { fulfillment { id status } userErrors { field message } }
 }
 """
+
+# Tracking news for a fulfilment (status is a FulfillmentEventStatus).
+FULFILLMENT_EVENT_CREATE = """
+mutation FulfillmentEventCreate($fulfillmentEvent: FulfillmentEventInput!) {
+  fulfillmentEventCreate(fulfillmentEvent: $fulfillmentEvent) {
+    fulfillmentEvent { id status happenedAt }
+    userErrors { field message }
+  }
+}
+"""
+
+# Whether an event we may have sent before reached Shopify: a retry looks before it sends.
+FULFILLMENT_EVENTS = """
+query FulfillmentEvents($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillments(first: 20) { id events(first: 30) { nodes { status happenedAt } } }
+  }
+}
+"""

@@ -315,4 +315,5 @@ OPERATIONS = {
     "FulfillmentCreate": _fulfillment_create,
     "FulfillmentCancel": _fulfillment_cancel,
     "FulfillmentEventCreate": _fulfillment_event_create,
+    "FulfillmentEvents": _order,
 }
