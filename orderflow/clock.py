@@ -78,6 +78,30 @@ def schedule_shipping(svc) -> int:
     return len(calls)
 
 
+def schedule_tracking(svc) -> int:
+    """Tracking work no webhook or job did: trackers never started, parcels gone quiet (the
+    poll that recovers a lost webhook), shipments stalled for days, notices never told."""
+    from .jobs import notices, tracking
+    conf, stamp = svc.settings, f"-{int(time.time())}"
+    with svc.db.session() as s:
+        starts = tracking.due_starts(s, conf.SHIPPING_SETTLE_SECONDS)
+        polls = tracking.due_polls(s, conf.TRACKING_POLL_SECONDS)
+        stalled = tracking.due_stalled(s, conf.TRACKING_STALLED_DAYS)
+        untold = notices.due(s, conf.SHIPPING_SETTLE_SECONDS, conf.OUTBOX_LEASE_SECONDS)
+        calls = ([tracking.start_tracking.call(i, job_id=f"track-{i}{stamp}") for i in starts]
+                 + [tracking.poll_parcel.call(i, job_id=f"poll-{i}{stamp}") for i in polls]
+                 + [tracking.flag_stalled.call(i, job_id=f"stalled-{i}{stamp}") for i in stalled]
+                 + notices.calls_for(untold, stamp))
+    if not calls:
+        return 0
+    try:
+        svc.queue.enqueue_many(calls)
+    except QueueUnavailable as exc:
+        log.warning("clock: tracking work waits for the queue: %s", exc)
+        return 0
+    return len(calls)
+
+
 class Clock:
     def __init__(self, app, sweep_every: float = 30.0, reconcile_every: float = 30.0):
         self._app = app
@@ -100,6 +124,7 @@ class Clock:
                     if now >= next_reconcile:
                         schedule_reconciles(svc)
                         schedule_shipping(svc)
+                        schedule_tracking(svc)
                         next_reconcile = now + self._reconcile_every
                 except Exception:
                     log.exception("clock: a pass failed; trying again")

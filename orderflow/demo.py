@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import shutil
 import sys
 import threading
 import time
@@ -16,10 +17,12 @@ from werkzeug.serving import make_server
 from .app import create_app
 from .clock import Clock
 from .migrate import upgrade
-from .models import Order, Shipment, WebhookDelivery
+from .models import Alert, Notice, Order, ParcelRow, Shipment, WebhookDelivery
 
 SHOP = "demo-store.myshopify.com"
 DEMO_DB = Path("instance") / "demo.db"
+DEMO_MAIL = Path("instance") / "mail"
+CARRIER_SECRET = "demo-carrier-webhook-secret"
 ADDRESS = {"first_name": "Ada", "last_name": "Lovelace", "address1": "12 Analytical Row",
            "city": "Portland", "province": "Oregon", "province_code": "OR", "zip": "97205",
            "country": "United States", "country_code": "US", "phone": "+1 503 555 0100"}
@@ -115,18 +118,51 @@ def print_table(svc, labels: dict[str, str], out=sys.stdout) -> None:
                          tracking.get(sh.id, "") if sh else "", why or ""), file=out)
 
 
+def _deliver(svc, carrier) -> None:
+    """Walk the sandbox carrier's parcels through to their end, one status at a time, letting
+    the app take in each step (webhooks, Shopify events, emails) before the next."""
+    with svc.db.session() as s:
+        codes = s.scalars(select(ParcelRow.tracking_code).where(ParcelRow.tracking_code.is_not(None))
+                          .order_by(ParcelRow.id)).all()
+    if codes:
+        carrier.force_outcome(codes[-1], "failure")
+    while carrier.advance_trackers():
+        _wait(lambda: carrier.wait_webhooks_idle(1), "carrier webhooks")
+        _wait(_processed(svc), "tracking updates")
+
+
+def _print_alerts_and_mail(svc, out=sys.stdout) -> None:
+    with svc.db.session() as s:
+        for alert, name in s.execute(select(Alert, Order.name).join(Order, Order.id == Alert.order_id)):
+            print(f"\nAlert for {name}: {alert.message}", file=out)
+        sent = s.execute(select(Notice.channel, func.count()).where(Notice.state == "sent")
+                         .group_by(Notice.channel)).all()
+    told = ", ".join(f"{n} {_CHANNELS.get(c, c)}" for c, n in sent) or "nothing"
+    mails = sorted(DEMO_MAIL.glob("*.eml"))
+    print(f"Told: {told}. The {len(mails)} emails are in {DEMO_MAIL.resolve()}/ "
+          "(open an .eml file with any mail client).", file=out)
+
+
+_CHANNELS = {"email": "customer emails", "shopify": "Shopify fulfilment events",
+             "merchant": "merchant alerts"}
+
+
 def run_demo(port: int, sandbox_port: int, carrier_port: int, keep_serving: bool = True) -> None:
     from .sandbox.easypost import SandboxEasyPost
     from .sandbox.shopify import SandboxShopify
 
     app_url, sandbox_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
-    carrier = SandboxEasyPost(port=carrier_port, time_scale=0).start()
+    carrier = SandboxEasyPost(port=carrier_port, time_scale=0, webhook_url=f"{app_url}/webhooks/easypost",
+                              webhook_secret=CARRIER_SECRET).start()
     DEMO_DB.parent.mkdir(exist_ok=True)
     DEMO_DB.unlink(missing_ok=True)
+    shutil.rmtree(DEMO_MAIL, ignore_errors=True)
     os.environ.pop("REDIS_URL", None)
+    os.environ.pop("SMTP_URL", None)
     app = create_app({"DATABASE_URL": f"sqlite:///{DEMO_DB}", "APP_URL": app_url,
                       "SHOPIFY_SANDBOX_URL": sandbox_url, "RECONCILE_INTERVAL_SECONDS": 60.0,
-                      "EASYPOST_API_BASE": f"{carrier.url}/v2"})
+                      "EASYPOST_API_BASE": f"{carrier.url}/v2", "CARRIER_WEBHOOK_SECRET": CARRIER_SECRET,
+                      "MAIL_DIR": str(DEMO_MAIL)})
     svc = app.extensions["orderflow"]
     upgrade(svc.settings.DATABASE_URL)
     sandbox = SandboxShopify(svc.settings.SHOPIFY_API_KEY, svc.settings.SHOPIFY_API_SECRET,
@@ -146,6 +182,10 @@ def run_demo(port: int, sandbox_port: int, carrier_port: int, keep_serving: bool
     _wait(_processed(svc), "order processing")
     print()
     print_table(svc, labels)
+    _deliver(svc, carrier)
+    print("\nThe carrier moved every parcel on to its end; one of them it could not deliver:\n")
+    print_table(svc, labels)
+    _print_alerts_and_mail(svc)
     if not keep_serving:
         server.shutdown()
         sandbox.stop()

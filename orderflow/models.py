@@ -292,6 +292,7 @@ class ParcelRow(Base):
     tracking_checked_at: Mapped[datetime | None]
     # When its status last changed: "no movement for N days" is measured from here.
     tracking_moved_at: Mapped[datetime | None]
+    signed_by: Mapped[str | None] = mapped_column(String(255))
 
     shipment: Mapped[Shipment] = relationship(back_populates="parcels")
 
@@ -316,6 +317,7 @@ class Notice(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]  # the last "sending": a run older than a lease died
     sent_at: Mapped[datetime | None]
 
 

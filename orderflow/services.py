@@ -28,6 +28,7 @@ class Services:
     tokens: ShopifyTokens
     queue: object  # RQQueue or InlineQueue
     carrier: EasyPostCarrier
+    mailer: object  # SmtpMailer, or FolderMailer in the embedded mode
 
     @property
     def webhook_uri(self) -> str:
@@ -35,6 +36,7 @@ class Services:
 
 
 def build_services(settings: Settings, app) -> Services:
+    from .emails.send import mailer_from_settings
     from .queue import InlineQueue, RQQueue
 
     shopify_app = ShopifyApp(
@@ -55,6 +57,7 @@ def build_services(settings: Settings, app) -> Services:
         tokens=ShopifyTokens(shopify_app, http), queue=queue,
         carrier=EasyPostCarrier(settings.EASYPOST_API_KEY, settings.EASYPOST_API_BASE,
                                 settings.EASYPOST_TIMEOUT),
+        mailer=mailer_from_settings(settings),
     )
 
 

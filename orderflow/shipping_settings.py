@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from collections.abc import Mapping
 
+from .emails.render import DEFAULT_COLOUR, KINDS, is_email_address, is_hex_colour, is_https_url
 from .fulfilment.carrier_selection import SelectionPolicy
 from .fulfilment.packing import DIM_RULES, DimRule
 from .fulfilment.types import Address, BoxPreset, Dimensions, Money, PackingDefaults
@@ -33,6 +34,27 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """The shop's own tracking emails (separate from Shopify's shipping confirmation)."""
+
+    customer: frozenset[str] = frozenset(KINDS)  # which customer emails the shop sends
+    logo_url: str | None = None  # https:// only
+    colour: str = DEFAULT_COLOUR  # #hex, for the header line, links and buttons
+    reply_to: str | None = None  # where customers' replies go
+    alert_email: str | None = None  # where delivery-problem alerts for the merchant go
+
+
+_EMAIL_CHECKS = {
+    "logo_url": (is_https_url, "give the image's https:// address, such as "
+                               "https://cdn.shopify.com/s/files/logo.png"),
+    "colour": (is_hex_colour, "give a hex colour such as #2c6ecb"),
+    "reply_to": (is_email_address, "give an email address such as help@example.com"),
+    "alert_email": (is_email_address, "give an email address such as you@example.com"),
+}
+EMAIL_KEYS = ("customer", *_EMAIL_CHECKS)
+
+
+@dataclass(frozen=True)
 class ShippingSettings:
     origin: Address | None = None  # None: the fulfilment order's assigned location ships it
     boxes: tuple[BoxPreset, ...] = DEFAULT_BOXES
@@ -50,6 +72,7 @@ class ShippingSettings:
     # DIM weight per carrier (in³ per lb, and the volume above which it applies): the billable
     # weight of every parcel is shown per carrier, so a merchant sees what a box size costs
     dim_rules: Mapping[str, DimRule] = field(default_factory=lambda: dict(DIM_RULES))
+    emails: EmailSettings = EmailSettings()
 
 
 def _decimal(data: dict, key: str) -> Decimal | None:
@@ -149,6 +172,41 @@ def _automation(value) -> str:
     return value
 
 
+def _emails(data) -> EmailSettings:
+    if data is None:
+        return EmailSettings()
+    if not isinstance(data, dict):
+        raise SettingsError("emails", "give an object with " + ", ".join(EMAIL_KEYS))
+    for key in data:
+        if key not in EMAIL_KEYS:
+            raise SettingsError(f"emails.{key}", f"unknown setting; use {', '.join(EMAIL_KEYS)}")
+    values = {key: _optional(data, key, *check) for key, check in _EMAIL_CHECKS.items()}
+    return EmailSettings(customer=_email_kinds(data.get("customer", KINDS)),
+                         **{key: value for key, value in values.items() if value is not None})
+
+
+def _email_kinds(kinds) -> frozenset[str]:
+    if not isinstance(kinds, (list, tuple)):
+        raise SettingsError("emails.customer",
+                            f"give a list of the emails to send: {', '.join(KINDS)}")
+    for kind in kinds:
+        if kind not in KINDS:
+            raise SettingsError("emails.customer", f"{kind!r} is not one of our emails; "
+                                f"use any of {', '.join(KINDS)}")
+    return frozenset(kinds)
+
+
+def _optional(data: dict, key: str, valid, advice: str) -> str | None:
+    """The value, or None when absent or blank (a cleared form field)."""
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    value = value.strip() if isinstance(value, str) else value
+    if not valid(value):
+        raise SettingsError(f"emails.{key}", f"{value!r} does not work here: {advice}")
+    return value
+
+
 def read_settings(data: dict | None, currency: str = "USD") -> ShippingSettings:
     data = data or {}
     label_format = str(data.get("label_format", "PDF")).upper()
@@ -169,4 +227,5 @@ def read_settings(data: dict | None, currency: str = "USD") -> ShippingSettings:
         automation=_automation(data.get("automation", "buy")),
         products=_products(data.get("products", {})),
         dim_rules=_dim_rules(data.get("dim_divisors", {})),
+        emails=_emails(data.get("emails")),
     )

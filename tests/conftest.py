@@ -85,8 +85,9 @@ def settings_for(database_url, sandbox, app_port, carrier=None, **extra) -> dict
 
 
 @pytest.fixture(scope="session")
-def app(database_url, sandbox, carrier, app_port):
-    app = create_app(settings_for(database_url, sandbox, app_port, carrier))
+def app(database_url, sandbox, carrier, app_port, smtp_server):
+    app = create_app(settings_for(database_url, sandbox, app_port, carrier,
+                                  SMTP_URL=smtp_server.url, CARRIER_WEBHOOK_SECRET=CARRIER_WEBHOOK_SECRET))
     server = make_server("127.0.0.1", app_port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield app
@@ -181,3 +182,24 @@ def waiting(svc) -> int:
     with svc.db.engine.connect() as conn:
         return conn.execute(text(
             "SELECT count(*) FROM webhook_deliveries WHERE status IN ('pending', 'queued')")).scalar()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (Debian's, see tests/browser.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import launch
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server on loopback (tests/smtp.py); tests call `clear()` before using it."""
+    from .smtp import SmtpServer
+    server = SmtpServer().start()
+    yield server
+    server.stop()

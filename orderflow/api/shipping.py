@@ -44,8 +44,13 @@ def shipment_json(shipment: Shipment) -> dict:
             "dimensions_in": [str(p.length_in), str(p.width_in), str(p.height_in)],
             "tracking_code": p.tracking_code, "label_format": p.label_format,
             "bought": p.bought_at is not None, "voided": p.voided_at is not None,
-            "refund_status": p.refund_status,
+            "refund_status": p.refund_status, "tracking_status": p.tracking_status,
+            "tracking_events": p.tracking_events or [],
+            "estimated_delivery": p.tracking_estimate.isoformat() if p.tracking_estimate else None,
         } for p in shipment.parcels],
+        "tracking_status": shipment.tracking_status,
+        "delivered_at": shipment.delivered_at.isoformat() if shipment.delivered_at else None,
+        "delivery_proof": shipment.delivery_proof,
     }
 
 

@@ -7,10 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..fulfilment.order_states import OrderState
-from ..models import DataRequest, Order, OrderEvent, Shipment
+from ..models import Alert, DataRequest, Notice, Order, OrderEvent, Shipment
 from ..services import services
 from .blueprint import error_response, bp
 from .shipping import shipment_json
+from .tracking import alert_json, notice_json
 
 MAX_PAGE = 100
 
@@ -97,8 +98,13 @@ def order(order_id: int):
                            .order_by(OrderEvent.id)).all()
         shipments = s.scalars(select(Shipment).where(Shipment.order_id == found.id)
                               .options(selectinload(Shipment.parcels)).order_by(Shipment.id)).all()
+        told = s.scalars(select(Notice).join(Shipment).where(Shipment.order_id == found.id)
+                         .order_by(Notice.id)).all()
+        raised = s.scalars(select(Alert).where(Alert.order_id == found.id).order_by(Alert.id)).all()
         return jsonify(order=order_detail(found, events)
-                       | {"shipments": [shipment_json(sh) for sh in shipments]})
+                       | {"shipments": [shipment_json(sh) for sh in shipments],
+                          "notices": [notice_json(n) for n in told],
+                          "alerts": [alert_json(a, found) for a in raised]})
 
 
 @bp.get("/data-requests")

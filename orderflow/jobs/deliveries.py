@@ -12,7 +12,7 @@ from ..orders import mark_exception
 from ..queue import job
 from ..services import services
 from ..shop_access import ShopNotInstalled
-from . import compliance
+from . import compliance, tracking
 from .claims import claim, finish
 from .orders import apply_order
 
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 ORDER_TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 TOPICS = ORDER_TOPICS + ("app/uninstalled",) + COMPLIANCE_TOPICS
+# The carrier's tracker events, recorded by webhooks/easypost.py in the same outbox.
+CARRIER_TOPICS = ("tracker.created", "tracker.updated")
 
 
 def _handle_order(svc, delivery: WebhookDelivery, payload: dict) -> None:
@@ -35,7 +37,7 @@ HANDLERS = {topic: _handle_order for topic in ORDER_TOPICS} | {
     "customers/data_request": compliance.data_request,
     "customers/redact": compliance.redact_customer,
     "shop/redact": compliance.redact_shop,
-}
+} | {topic: tracking.apply_tracker_webhook for topic in CARRIER_TOPICS}
 
 
 @job(queue="webhooks", timeout=300)

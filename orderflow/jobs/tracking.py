@@ -1,10 +1,233 @@
-"""Step 6 of the walk: where each parcel is, told to Shopify, the customer and the merchant once."""
+"""Step 6 of the walk: where each parcel is, told to Shopify, the customer and the merchant once.
+
+News comes from the carrier's tracker webhooks (recorded like Shopify's, see
+webhooks/easypost.py) and, as a safety net, from polling trackers that went quiet. Either way it
+goes through `apply_update`, which never moves a parcel backwards and turns each new shipment
+status into notices (notices.py) that are told exactly once.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ..fulfilment import tracking as tk
+from ..fulfilment.order_states import OrderState
+from ..fulfilment.types import TrackerUpdate
+from ..integrations.easypost.errors import CarrierResponseError
+from ..integrations.easypost.mapping import tracker_from_easypost
+from ..integrations.shopify.mapping import PayloadError
+from ..models import Alert, Order, ParcelRow, Shipment, utcnow
+from ..orders import record
 from ..queue import job
+from ..services import services
+from ..shipments import live_shipments, move_order
+from . import notices
+from .claims import claim, finish
+
+log = logging.getLogger(__name__)
+
+CARRIER_SOURCE = "carrier"
+
+
+def apply_tracker_webhook(svc, delivery, payload: dict) -> None:
+    """The handler of a recorded tracker.created / tracker.updated event."""
+    try:
+        update = tracker_from_easypost(payload)
+    except CarrierResponseError as exc:
+        raise PayloadError(str(exc)) from exc
+    source = f"carrier webhook {delivery.webhook_id}"
+    apply_update(svc, delivery.resource_id, update, source, delivery.id)
+
+
+def apply_update(svc, parcel_id: int, update: TrackerUpdate, source: str,
+                 delivery_id: int | None = None) -> None:
+    """Take the carrier's news of one parcel, in one transaction with the delivery's close."""
+    with svc.db.session() as s, s.begin():
+        shipment = s.scalar(select(Shipment).join(ParcelRow).where(ParcelRow.id == parcel_id)
+                            .with_for_update(of=Shipment))
+        delivery = claim(s, delivery_id) if delivery_id else None
+        if delivery_id and delivery is None:
+            return
+        parcel = s.get(ParcelRow, parcel_id)
+        if shipment is None or parcel is None or parcel.voided_at or parcel.tracking_code != update.tracking_code:
+            if delivery:
+                finish(delivery, "skipped", "the parcel was voided or relabelled")
+            return
+        if _absorb(parcel, update):
+            s.flush()
+            planned = _shipment_moved(s, shipment, source)
+        else:
+            planned = []
+        if delivery:
+            finish(delivery)
+        s.flush()
+        calls = notices.calls_for(planned)
+    notices.enqueue(svc, calls)
+
+
+def _absorb(parcel: ParcelRow, update: TrackerUpdate) -> bool:
+    """Fold the update into the parcel; True when its status moved on."""
+    now = utcnow()
+    stale = (parcel.tracking_updated_at is not None and update.updated_at is not None
+             and update.updated_at < parcel.tracking_updated_at)
+    parcel.tracker_id = update.id
+    parcel.tracking_checked_at = now
+    before = parcel.tracking_events or []
+    parcel.tracking_events = tk.merge_events(before, update.events)
+    if not stale:
+        parcel.tracking_updated_at = update.updated_at or parcel.tracking_updated_at
+        parcel.tracking_estimate = update.est_delivery_date or parcel.tracking_estimate
+    moved = tk.advances(parcel.tracking_status, update.status)
+    parcel.signed_by = update.signed_by or parcel.signed_by
+    if moved:
+        parcel.tracking_status = update.status
+    if moved or len(parcel.tracking_events) > len(before):
+        parcel.tracking_moved_at = tk.moved_at(parcel.tracking_events, now)
+    return moved
+
+
+def _live_parcels(shipment: Shipment) -> list[ParcelRow]:
+    return [p for p in shipment.parcels if p.bought_at is not None and p.voided_at is None]
+
+
+def _shipment_moved(s, shipment: Shipment, source: str) -> list:
+    """The shipment's status after a parcel moved: timeline, order, delivery proof, notices."""
+    s.refresh(shipment, ["parcels"])
+    parcels = _live_parcels(shipment)
+    status = tk.shipment_status(p.tracking_status for p in parcels)
+    if status == shipment.tracking_status:
+        return []
+    shipment.tracking_status = status
+    order = s.get(Order, shipment.order_id)
+    events = tk.merge_events([e for p in parcels for e in p.tracking_events or []], ())
+    record(s, order, "tracking", tk.news(status, tk.latest(events)), source)
+    if status == tk.TrackingStatus.DELIVERED:
+        _delivered(s, shipment, parcels, order, source)
+    elif status in tk.MOVING:
+        move_order(s, order, OrderState.IN_TRANSIT,
+                   f"In transit with {shipment.carrier}", source)
+    return notices.plan(s, shipment, order)
+
+
+def _delivered(s, shipment: Shipment, parcels: list[ParcelRow], order: Order, source: str) -> None:
+    proofs = [_proof(p) for p in parcels]
+    shipment.delivered_at = max(p["at_time"] for p in proofs)
+    shipment.delivery_proof = {
+        "at": shipment.delivered_at.isoformat(),
+        "where": next((p["where"] for p in proofs if p["where"]), None),
+        "signed_by": next((p["signed_by"] for p in proofs if p["signed_by"]), None),
+        "message": next((p["message"] for p in proofs if p["message"]), None),
+        "parcels": [{k: v for k, v in p.items() if k != "at_time"} for p in proofs],
+    }
+    others = [sh for sh in live_shipments(s, order.id) if sh.id != shipment.id]
+    if all(sh.delivered_at is not None for sh in others):
+        signed = shipment.delivery_proof["signed_by"]
+        move_order(s, order, OrderState.DELIVERED,
+                   "Delivered" + (f", signed for by {signed}" if signed else ""), source)
+
+
+def _proof(parcel: ParcelRow) -> dict:
+    event = tk.latest(parcel.tracking_events or [], tk.TrackingStatus.DELIVERED.value)
+    at = tk.moved_at([event] if event else [], parcel.tracking_checked_at or utcnow())
+    return {"tracking_code": parcel.tracking_code, "at": at.isoformat(), "at_time": at,
+            "where": tk.place(event), "message": (event or {}).get("message"),
+            "signed_by": parcel.signed_by}
 
 
 @job(queue="tracking", timeout=120)
 def start_tracking(shipment_id: int) -> None:
-    """After the fulfilment reached Shopify: the parcels' trackers, and the "shipped" email."""
+    """After the fulfilment reached Shopify: each parcel's tracker, the "shipped" email, and
+    the notices for news that came before Shopify had the fulfilment."""
+    svc = services()
+    with svc.db.session() as s:
+        shipment = s.get(Shipment, shipment_id)
+        if shipment is None or shipment.state != "fulfilled":
+            return
+        untracked = [(p.id, p.tracking_code) for p in _live_parcels(shipment) if not p.tracker_id]
+        carrier = shipment.carrier
+    for parcel_id, code in untracked:
+        apply_update(svc, parcel_id, svc.carrier.create_tracker(code, carrier), CARRIER_SOURCE)
+    with svc.db.session() as s, s.begin():
+        shipment = s.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
+        order = s.get(Order, shipment.order_id)
+        planned = notices.plan(s, shipment, order, shipped=True)
+        s.flush()
+        calls = notices.calls_for(planned)
+    notices.enqueue(svc, calls)
+
+
+@job(queue="tracking", timeout=120)
+def poll_parcel(parcel_id: int) -> None:
+    """The safety net for lost webhooks: read the tracker's whole state from the carrier."""
+    svc = services()
+    with svc.db.session() as s:
+        parcel = s.get(ParcelRow, parcel_id)
+        if parcel is None or parcel.voided_at or not parcel.tracking_code:
+            return
+        tracker_id, code, carrier = parcel.tracker_id, parcel.tracking_code, parcel.shipment.carrier
+    update = (svc.carrier.retrieve_tracker(tracker_id) if tracker_id
+              else svc.carrier.create_tracker(code, carrier))
+    apply_update(svc, parcel_id, update, "carrier poll")
+
+
+@job(queue="tracking", timeout=60)
+def flag_stalled(shipment_id: int) -> None:
+    """No movement for the configured days: an alert for the merchant, once."""
+    svc = services()
+    since = utcnow() - timedelta(days=svc.settings.TRACKING_STALLED_DAYS)
+    with svc.db.session() as s, s.begin():
+        shipment = s.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
+        if shipment is None or shipment.tracking_status in tk.FINAL:
+            return
+        moved = [p.tracking_moved_at or p.bought_at for p in _live_parcels(shipment)]
+        if not moved or max(moved) >= since:
+            return
+        order = s.get(Order, shipment.order_id)
+        days = svc.settings.TRACKING_STALLED_DAYS
+        message = (f"No tracking movement for {days:g} days on "
+                   f"{', '.join(p.tracking_code for p in _live_parcels(shipment))}: "
+                   f"ask {shipment.carrier} to trace it.")
+        planned = notices.raise_alert(s, shipment, order, "stalled", message)
+        s.flush()
+        calls = notices.calls_for(planned)
+    notices.enqueue(svc, calls)
+
+
+def due_polls(session, poll_seconds: float, limit: int = 500) -> list[int]:
+    """Parcels on their way that the carrier has not told us about for a while."""
+    quiet = utcnow() - timedelta(seconds=poll_seconds)
+    return list(session.scalars(
+        select(ParcelRow.id).join(Shipment).where(
+            Shipment.state == "fulfilled", ParcelRow.voided_at.is_(None),
+            ParcelRow.bought_at.is_not(None),
+            (ParcelRow.tracking_status.is_(None)) | ParcelRow.tracking_status.not_in(
+                [s.value for s in tk.FINAL]),
+            ParcelRow.tracking_checked_at.is_(None) | (ParcelRow.tracking_checked_at < quiet),
+            Shipment.fulfilled_at < quiet,
+        ).order_by(ParcelRow.tracking_checked_at.nulls_first()).limit(limit)))
+
+
+def due_stalled(session, stalled_days: float, limit: int = 500) -> list[int]:
+    """Shipments in transit without movement for `stalled_days` and no alert for it yet."""
+    since = utcnow() - timedelta(days=stalled_days)
+    return list(session.scalars(
+        select(Shipment.id).join(ParcelRow).where(
+            Shipment.state == "fulfilled",
+            Shipment.tracking_status.not_in([s.value for s in tk.FINAL]),
+            ParcelRow.voided_at.is_(None), ParcelRow.tracking_moved_at < since,
+            ~select(Alert.id).where(Alert.shipment_id == Shipment.id,
+                                    Alert.kind == "stalled").exists(),
+        ).distinct().limit(limit)))
+
+
+def due_starts(session, settle_seconds: float, limit: int = 500) -> list[int]:
+    """Fulfilled shipments whose start_tracking job never ran (the queue was down)."""
+    settled = utcnow() - timedelta(seconds=settle_seconds)
+    return list(session.scalars(
+        select(Shipment.id).join(ParcelRow).where(
+            Shipment.state == "fulfilled", Shipment.fulfilled_at < settled,
+            ParcelRow.voided_at.is_(None), ParcelRow.tracker_id.is_(None),
+        ).distinct().limit(limit)))

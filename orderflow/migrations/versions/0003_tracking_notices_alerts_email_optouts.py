@@ -51,6 +51,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['shipment_id'], ['shipments.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], ondelete='CASCADE'),
@@ -65,6 +66,7 @@ def upgrade() -> None:
     op.add_column('parcels', sa.Column('tracking_estimate', sa.DateTime(timezone=True), nullable=True))
     op.add_column('parcels', sa.Column('tracking_checked_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('parcels', sa.Column('tracking_moved_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('parcels', sa.Column('signed_by', sa.String(length=255), nullable=True))
     op.create_index(op.f('ix_parcels_tracker_id'), 'parcels', ['tracker_id'], unique=False)
     op.add_column('shipments', sa.Column('tracking_status', sa.String(length=24), nullable=True))
     op.add_column('shipments', sa.Column('tracking_token', sa.String(length=43), nullable=True))
@@ -78,6 +80,7 @@ def downgrade() -> None:
     op.drop_column('shipments', 'tracking_token')
     op.drop_column('shipments', 'tracking_status')
     op.drop_index(op.f('ix_parcels_tracker_id'), table_name='parcels')
+    op.drop_column('parcels', 'signed_by')
     op.drop_column('parcels', 'tracking_moved_at')
     op.drop_column('parcels', 'tracking_checked_at')
     op.drop_column('parcels', 'tracking_estimate')

@@ -1,0 +1,349 @@
+"""Telling people, once: Shopify fulfilment events, customer emails, merchant alerts.
+
+A notice row is created, unique per shipment, channel and kind, in the transaction that learnt
+the news; its job tells it. Before telling, the job marks the row "sending" and commits:
+- a Shopify event found "sending" by a retry is looked up in Shopify before it is sent again;
+- an email found "sending" is never sent again (it may have gone out: the customer gets each
+  email at most once), and stays "unconfirmed" for the merchant to see.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+
+from ..emails.render import Brand, CustomerEmail, Item, MerchantAlert, Tracking
+from ..emails.render import customer_message, merchant_message
+from ..emails.send import MailNotSent, MailOutcomeUnknown
+from ..emails.unsubscribe import opted_out, unsubscribe_token
+from ..fulfilment import tracking as tk
+from ..integrations.easypost.statuses import tracking_url
+from ..integrations.shopify import queries
+from ..integrations.shopify.mapping import id_to_gid
+from ..models import Alert, Notice, Order, Shipment, Shop, ShopSettings, utcnow
+from ..orders import record
+from ..queue import QueueUnavailable, is_last_attempt, job
+from ..services import services
+from ..shipping_settings import read_settings
+from ..shop_access import access_token
+
+log = logging.getLogger(__name__)
+
+DONE = ("sent", "skipped", "failed", "unconfirmed")
+MAIL_GIVE_UP = timedelta(days=1)
+
+
+def _settings(s, order: Order):
+    row = s.get(ShopSettings, order.shop_id)
+    return read_settings(row.data if row else None, order.currency)
+
+
+def plan(s, shipment: Shipment, order: Order, shipped: bool = False) -> list[Notice]:
+    """The notices the shipment's status calls for that do not exist yet."""
+    status = shipment.tracking_status
+    have = {(n.channel, n.kind) for n in s.scalars(select(Notice).where(Notice.shipment_id == shipment.id))}
+    wanted: list[tuple[str, str, str | None]] = []
+    fulfilled = shipment.shopify_fulfillment_id is not None and shipment.state == "fulfilled"
+    if fulfilled and status and tk.shopify_event(status):
+        wanted.append(("shopify", tk.shopify_event(status), None))
+    if fulfilled and order.email:
+        kinds = _settings(s, order).emails.customer
+        for kind in (["shipped"] if shipped else []) + [tk.customer_email_kind(status or "")]:
+            if kind and kind in kinds:
+                wanted.append(("email", kind, order.email))
+    made = [Notice(shop_id=shipment.shop_id, shipment_id=shipment.id, channel=channel, kind=kind,
+                   recipient=to, detail=_detail(shipment))
+            for channel, kind, to in wanted if (channel, kind) not in have]
+    s.add_all(made)
+    alert = tk.alert_kind(status) if status else None
+    if alert:
+        event = tk.latest(_events(shipment))
+        made += raise_alert(s, shipment, order, alert, tk.news(status, event))
+    return made
+
+
+def _events(shipment: Shipment) -> list[dict]:
+    return tk.merge_events([e for p in shipment.parcels if p.voided_at is None
+                            for e in p.tracking_events or []], ())
+
+
+def _detail(shipment: Shipment) -> dict:
+    """What the news was when it was learnt: later news must not change what this notice says."""
+    event = tk.latest(_events(shipment))
+    estimate = max((p.tracking_estimate for p in shipment.parcels if p.tracking_estimate), default=None)
+    return {"status": shipment.tracking_status, "event": event,
+            "estimate": estimate.isoformat() if estimate else None}
+
+
+def raise_alert(s, shipment: Shipment, order: Order, kind: str, message: str) -> list[Notice]:
+    """A delivery problem for the merchant: shown in the API and emailed, once per kind."""
+    if s.scalar(select(Alert.id).where(Alert.shipment_id == shipment.id, Alert.kind == kind)):
+        return []
+    s.add(Alert(shop_id=shipment.shop_id, order_id=order.id, shipment_id=shipment.id, kind=kind,
+                message=message))
+    record(s, order, "delivery_alert", message, "tracking")
+    notice = Notice(shop_id=shipment.shop_id, shipment_id=shipment.id, channel="merchant",
+                    kind=kind, detail={"message": message})
+    s.add(notice)
+    return [notice]
+
+
+def calls_for(made: list[Notice], stamp: str = "") -> list:
+    return [(push_event if n.channel == "shopify" else send_email).call(n.id, job_id=f"notice-{n.id}{stamp}")
+            for n in made]
+
+
+def due(session, settle_seconds: float, lease_seconds: float, limit: int = 500) -> list[Notice]:
+    """Notices no job told: never enqueued (the queue was down), or left "sending" by a run
+    that died (a Shopify event is then looked up before it is sent; an email is not resent)."""
+    settled = utcnow() - timedelta(seconds=settle_seconds)
+    leased = utcnow() - timedelta(seconds=lease_seconds)
+    return list(session.scalars(select(Notice).where(
+        ((Notice.state == "pending") & (Notice.created_at < settled))
+        | ((Notice.state == "sending") & (Notice.started_at < leased))).limit(limit)))
+
+
+def enqueue(svc, calls: list) -> None:
+    if not calls:
+        return
+    try:
+        svc.queue.enqueue_many(calls)
+    except QueueUnavailable as exc:
+        log.warning("notices wait for the queue (the clock enqueues them again): %s", exc)
+
+
+def _fails_visibly(fn):
+    """On its last attempt, a notice that cannot be told is marked failed with the reason."""
+    @functools.wraps(fn)
+    def run(notice_id: int):
+        try:
+            return fn(notice_id)
+        except Exception as exc:
+            if not is_last_attempt():
+                raise
+            log.exception("notice %s failed for good", notice_id)
+            _finish(services(), notice_id, "failed", f"Gave up: {exc}")
+    return run
+
+
+def _finish(svc, notice_id: int, state: str, error: str | None = None, **detail) -> None:
+    with svc.db.session() as s, s.begin():
+        notice = s.get(Notice, notice_id)
+        notice.state, notice.error = state, error
+        if state == "sent":
+            notice.sent_at = utcnow()
+        if detail:
+            notice.detail = {**(notice.detail or {}), **detail}
+
+
+def _age(svc, notice_id: int) -> timedelta:
+    with svc.db.session() as s:
+        return utcnow() - s.get(Notice, notice_id).created_at
+
+
+def _start(s, notice_id: int) -> bool:
+    """Mark the notice "sending" unless another run did; True when this run may send."""
+    result = s.execute(update(Notice).where(Notice.id == notice_id, Notice.state == "pending")
+                       .values(state="sending", attempts=Notice.attempts + 1, started_at=utcnow()))
+    return result.rowcount == 1
+
+
+# Shopify fulfilment events
+
+
+@job(queue="tracking", timeout=120)
+@_fails_visibly
+def push_event(notice_id: int) -> None:
+    svc = services()
+    with svc.db.session() as s, s.begin():
+        notice = s.scalar(select(Notice).where(Notice.id == notice_id).with_for_update())
+        if notice is None or notice.state in DONE:
+            return
+        shipment = s.get(Shipment, notice.shipment_id)
+        later = _superseded_by(s, notice)
+        if later or shipment.state != "fulfilled" or not shipment.shopify_fulfillment_id:
+            notice.state = "skipped"
+            notice.error = (f"Shopify was told {later} instead" if later
+                            else "the fulfilment is no longer live")
+            return
+        retrying = notice.state == "sending"
+        notice.state, notice.attempts, notice.started_at = "sending", notice.attempts + 1, utcnow()
+        order = s.get(Order, shipment.order_id)
+        target = (order.shop_id, order.shopify_id, shipment.shopify_fulfillment_id)
+        request = _event_request(shipment.shopify_fulfillment_id, notice.kind, notice.detail or {})
+    domain, token = access_token(svc, target[0])
+    if retrying and _event_in_shopify(svc, domain, token, target[1], target[2], notice.kind):
+        _finish(svc, notice_id, "sent", adopted=True)
+        return
+    result = svc.admin.graphql(domain, token, queries.FULFILLMENT_EVENT_CREATE,
+                               {"fulfillmentEvent": request})["fulfillmentEventCreate"]
+    if result["userErrors"]:
+        _finish(svc, notice_id, "failed", "Shopify refused the event: "
+                + "; ".join(e["message"] for e in result["userErrors"]))
+        return
+    _finish(svc, notice_id, "sent", shopify_event_id=result["fulfillmentEvent"]["id"])
+
+
+def _superseded_by(s, notice: Notice) -> str | None:
+    """A later Shopify event of the same shipment, already told or about to be: this one is old
+    news (a burst of carrier updates for one parcel sends Shopify only where it is now)."""
+    mine = tk.shopify_event_rank(notice.kind)
+    for kind in s.scalars(select(Notice.kind).where(
+            Notice.shipment_id == notice.shipment_id, Notice.channel == "shopify",
+            Notice.id != notice.id, Notice.state.in_(("pending", "sending", "sent")))):
+        if tk.shopify_event_rank(kind) > mine:
+            return kind
+    return None
+
+
+def _event_request(fulfillment_id: str, status: str, detail: dict) -> dict:
+    event = detail.get("event") or {}
+    request = {"fulfillmentId": fulfillment_id, "status": status,
+               "happenedAt": event.get("at") or utcnow().isoformat(),
+               "message": (event.get("message") or "")[:255] or None,
+               "city": event.get("city"), "province": event.get("state"),
+               "country": event.get("country"), "zip": event.get("zip"),
+               "estimatedDeliveryAt": detail.get("estimate")}
+    return {k: v for k, v in request.items() if v is not None}
+
+
+def _event_in_shopify(svc, domain, token, order_shopify_id, fulfillment_id, status) -> bool:
+    data = svc.admin.graphql(domain, token, queries.FULFILLMENT_EVENTS,
+                             {"id": id_to_gid("Order", order_shopify_id)})
+    for fulfillment in (data.get("order") or {}).get("fulfillments") or []:
+        if fulfillment["id"] == fulfillment_id:
+            return any(e["status"] == status for e in fulfillment["events"]["nodes"])
+    return False
+
+
+# Emails
+
+
+@job(queue="email", timeout=120)
+@_fails_visibly
+def send_email(notice_id: int) -> None:
+    svc = services()
+    with svc.db.session() as s, s.begin():
+        notice = s.scalar(select(Notice).where(Notice.id == notice_id).with_for_update())
+        if notice is None or notice.state in DONE:
+            return
+        if notice.state == "sending":
+            notice.state = "unconfirmed"
+            notice.error = ("An earlier attempt stopped while sending; not sent again, so the "
+                            "recipient gets it at most once")
+            return
+    message, reason = _compose(svc, notice_id)
+    with svc.db.session() as s, s.begin():
+        if message is None:
+            notice = s.get(Notice, notice_id)
+            notice.state, notice.error = "skipped", reason
+            return
+        if not _start(s, notice_id):
+            return
+    _deliver(svc, notice_id, message)
+
+
+def _deliver(svc, notice_id: int, message) -> None:
+    try:
+        svc.mailer.send(message)
+    except MailNotSent as exc:
+        # Certainly not sent: pending again. After the job's own retries the clock picks it up
+        # again each pass, until the mail server takes it or the news is a day old.
+        stale = _age(svc, notice_id) > MAIL_GIVE_UP
+        _finish(svc, notice_id, "failed" if stale else "pending",
+                f"{'Not sent' if stale else 'Not sent yet'}: {exc}")
+        if not (stale or is_last_attempt()):
+            raise
+        return
+    except MailOutcomeUnknown as exc:
+        _finish(svc, notice_id, "unconfirmed", f"The mail server did not confirm it: {exc}")
+        return
+    _finish(svc, notice_id, "sent")
+
+
+def _compose(svc, notice_id: int):
+    """(message, None), or (None, why it is not sent)."""
+    with svc.db.session() as s:
+        notice = s.get(Notice, notice_id)
+        shipment = s.get(Shipment, notice.shipment_id)
+        order = s.get(Order, shipment.order_id)
+        shop = s.get(Shop, order.shop_id)
+        settings = _settings(s, order)
+        brand = Brand(shop_name=shop.name or shop.domain.split(".")[0],
+                      logo_url=settings.emails.logo_url, colour=settings.emails.colour,
+                      reply_to=settings.emails.reply_to)
+        message_id = f"<notice-{notice.id}.{shop.id}@{_mail_host(svc)}>"
+        sender = svc.settings.MAIL_FROM
+        if notice.channel == "merchant":
+            to = settings.emails.alert_email
+            alert = MerchantAlert(order_name=order.name, kind=notice.kind,
+                                  message=(notice.detail or {}).get("message", ""),
+                                  tracking_numbers=_numbers(shipment))
+            shop_id = shop.id
+        else:
+            if notice.kind not in settings.emails.customer:
+                return None, f"the shop has turned {notice.kind} emails off"
+            if opted_out(s, shop.id, notice.recipient):
+                return None, "the customer unsubscribed"
+            email = _customer_email(svc, notice, shipment, order)
+            link = f"{_app_url(svc)}/email/unsubscribe/{unsubscribe_token(svc.settings.SECRET_KEY, shop.id, notice.recipient)}"
+            return customer_message(email, brand, notice.recipient, sender, link, message_id), None
+    to = to or _shop_email(svc, shop_id)
+    if not to:
+        return None, "no alert email is set and Shopify gave no shop email"
+    return merchant_message(alert, brand, to, sender, message_id), None
+
+
+def _customer_email(svc, notice: Notice, shipment: Shipment, order: Order) -> CustomerEmail:
+    detail = notice.detail or {}
+    counts: dict[str, int] = {}
+    for parcel in shipment.parcels:
+        if parcel.voided_at is None:
+            for title, n in ((parcel.contents or {}).get("items") or {}).items():
+                counts[title] = counts.get(title, 0) + n
+    proof = shipment.delivery_proof or {}
+    estimate = detail.get("estimate")
+    return CustomerEmail(
+        kind=notice.kind, order_name=order.name, customer_name=_first_name(order),
+        items=tuple(Item(title, n) for title, n in counts.items()),
+        tracking=tuple(Tracking(shipment.carrier, shipment.service, code,
+                                tracking_url(shipment.carrier or "", code)) for code in _numbers(shipment)),
+        estimated_delivery=(_date(estimate) if estimate else shipment.estimated_delivery),
+        tracking_page_url=f"{_app_url(svc)}/t/{shipment.tracking_token}",
+        problem=tk.news(detail.get("status") or "", detail.get("event")) if notice.kind == "problem" else None,
+        delivered_at=shipment.delivered_at, delivered_where=proof.get("where"),
+        signed_by=proof.get("signed_by"),
+    )
+
+
+def _numbers(shipment: Shipment) -> tuple[str, ...]:
+    return tuple(p.tracking_code for p in shipment.parcels if p.voided_at is None and p.tracking_code)
+
+
+def _first_name(order: Order) -> str | None:
+    if order.customer is not None and order.customer.first_name:
+        return order.customer.first_name
+    address = order.shipping_address or {}
+    name = address.get("name") or ""
+    return name.split()[0] if name.strip() else None
+
+
+def _date(iso: str):
+    return datetime.fromisoformat(iso).date()
+
+
+def _app_url(svc) -> str:
+    return svc.settings.APP_URL.rstrip("/")
+
+
+def _mail_host(svc) -> str:
+    return urlsplit(svc.settings.APP_URL).hostname or "orderflow.localhost"
+
+
+def _shop_email(svc, shop_id: int) -> str | None:
+    domain, token = access_token(svc, shop_id)
+    return ((svc.admin.graphql(domain, token, queries.SHOP_INFO) or {}).get("shop") or {}).get("email")
