@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import faulthandler
+import logging
 import os
 import shutil
 import sys
@@ -17,6 +18,7 @@ from werkzeug.serving import make_server
 from .app import create_app
 from .clock import Clock
 from .migrate import upgrade
+from .fulfilment.tracking import PROBLEMS
 from .models import Alert, Notice, Order, ParcelRow, Shipment, WebhookDelivery
 
 SHOP = "demo-store.myshopify.com"
@@ -56,6 +58,7 @@ def demo_orders() -> list[tuple[str, dict]]:
 
 
 def _serve(app, port: int):
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per webhook
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
     return server
@@ -105,7 +108,7 @@ def print_table(svc, labels: dict[str, str], out=sys.stdout) -> None:
         orders = s.scalars(select(Order).order_by(Order.shopify_created_at, Order.id)).all()
         shipments = {sh.order_id: sh for sh in s.scalars(select(Shipment)).all()}
         tracking = {sh.id: ", ".join(p.tracking_code or "-" for p in sh.parcels) for sh in shipments.values()}
-    row = "{:<7} {:<22} {:>12} {:<15} {:<15} {:<22} {:>8} {:<24} {}"
+    row = "{:<7} {:<22} {:>12} {:<15} {:<20} {:<22} {:>8} {:<24} {}"
     print(row.format("Order", "Case", "Total", "Payment", "State", "Carrier", "Cost", "Tracking",
                      "Why"), file=out)
     for o in orders:
@@ -113,8 +116,9 @@ def print_table(svc, labels: dict[str, str], out=sys.stdout) -> None:
         carrier = f"{sh.carrier} {sh.service}" if sh and sh.carrier else ""
         cost = f"{sh.cost:.2f}" if sh and sh.cost is not None else ""
         why = o.hold_reason or (sh.selection or {}).get("reason", "") if sh else o.hold_reason or ""
+        state = o.state + (f" ({sh.tracking_status})" if sh and sh.tracking_status in PROBLEMS else "")
         print(row.format(o.name, labels.get(o.name, ""), f"{o.total_price:.2f} {o.currency}",
-                         o.financial_status or "-", o.state, carrier[:22], cost,
+                         o.financial_status or "-", state, carrier[:22], cost,
                          tracking.get(sh.id, "") if sh else "", why or ""), file=out)
 
 
@@ -122,17 +126,21 @@ def _deliver(svc, carrier) -> None:
     """Walk the sandbox carrier's parcels through to their end, one status at a time, letting
     the app take in each step (webhooks, Shopify events, emails) before the next."""
     with svc.db.session() as s:
-        codes = s.scalars(select(ParcelRow.tracking_code).where(ParcelRow.tracking_code.is_not(None))
-                          .order_by(ParcelRow.id)).all()
-    if codes:
-        carrier.force_outcome(codes[-1], "failure")
+        lost = s.scalar(select(ParcelRow.tracking_code).join(Shipment).join(Order)
+                        .where(ParcelRow.tracking_code.is_not(None))
+                        .order_by(Order.shopify_id.desc()).limit(1))
+    if lost:
+        carrier.force_outcome(lost, "failure")  # the last order placed
     while carrier.advance_trackers():
         _wait(lambda: carrier.wait_webhooks_idle(1), "carrier webhooks")
         _wait(_processed(svc), "tracking updates")
 
 
-def _print_alerts_and_mail(svc, out=sys.stdout) -> None:
+def _print_alerts_and_mail(svc, app_url: str, out=sys.stdout) -> None:
     with svc.db.session() as s:
+        token, name = s.execute(select(Shipment.tracking_token, Order.name).join(Order)
+                                .where(Shipment.tracking_token.is_not(None)).order_by(Order.id)).first()
+        print(f"\nThe customer's tracking page of {name}: {app_url}/t/{token}", file=out)
         for alert, name in s.execute(select(Alert, Order.name).join(Order, Order.id == Alert.order_id)):
             print(f"\nAlert for {name}: {alert.message}", file=out)
         sent = s.execute(select(Notice.channel, func.count()).where(Notice.state == "sent")
@@ -185,7 +193,7 @@ def run_demo(port: int, sandbox_port: int, carrier_port: int, keep_serving: bool
     _deliver(svc, carrier)
     print("\nThe carrier moved every parcel on to its end; one of them it could not deliver:\n")
     print_table(svc, labels)
-    _print_alerts_and_mail(svc)
+    _print_alerts_and_mail(svc, app_url)
     if not keep_serving:
         server.shutdown()
         sandbox.stop()

@@ -22,11 +22,14 @@ def test_demo_installs_processes_and_prints_every_order(tmp_path):
     table = result.stdout
     assert "through the OAuth code flow" in table
     for case, state in [("pending payment", "on_hold"), ("digital only", "nothing_to_ship"),
-                        ("60 line items", "fulfilled"), ("to be cancelled", "cancelled"),
-                        ("too few in stock", "Not enough stock"), ("edited after creation", "fulfilled"),
-                        ("paid", "fulfilled")]:
-        line = next(row for row in table.splitlines() if f" {case} " in row)
+                        ("60 line items", "delivered"), ("to be cancelled", "cancelled"),
+                        ("too few in stock", "Not enough stock"), ("edited after creation", "(failed)"),
+                        ("paid", "delivered")]:
+        line = [row for row in table.splitlines() if f" {case} " in row][-1]
         assert state in line, line
+    assert "Alert for" in table and "Package Lost" in table
+    mails = list((tmp_path / "instance" / "mail").glob("*.eml"))
+    assert len(mails) >= 5 and any("delivered" in m.read_text().lower() for m in mails)
     shipped = next(row for row in table.splitlines() if " paid " in row)
     assert "USPS" in shipped or "UPS" in shipped or "FedEx" in shipped
     assert "Cheapest" in shipped
