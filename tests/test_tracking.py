@@ -180,6 +180,28 @@ def test_the_sandbox_carrier_duplicating_and_reordering_its_webhooks_tells_each_
     assert len(kinds) == len(set(kinds)) == len(subjects(smtp_server))
 
 
+def test_a_late_parcel_is_told_to_shopify_as_delayed_with_the_new_estimate(
+        app, svc, sandbox, carrier, make_shop, control, smtp_server, base_url):
+    shop, order = shipped(app, sandbox, carrier, make_shop, control, smtp_server)
+    [parcel] = parcels(svc, order["id"])
+    carrier.force_outcome(parcel.tracking_code, "delayed")
+    step(app, sandbox, carrier, "in_transit")
+    before = shipment_row(svc, order["id"])
+    promised = _estimate(svc, parcel.id)
+    step(app, sandbox, carrier)
+    assert shipment_row(svc, order["id"]).tracking_status == before.tracking_status == "in_transit"
+    assert shopify_events(control, shop, order) == ["IN_TRANSIT", "DELAYED"]
+    assert _estimate(svc, parcel.id) > promised
+    step(app, sandbox, carrier, "delivered")
+    assert shopify_events(control, shop, order)[-1] == "DELIVERED"
+
+
+def _estimate(svc, parcel_id):
+    with svc.db.engine.connect() as conn:
+        return conn.execute(text("SELECT tracking_estimate FROM parcels WHERE id = :i"),
+                            {"i": parcel_id}).scalar()
+
+
 def test_a_lost_webhook_is_recovered_by_polling(
         app, svc, sandbox, carrier, make_shop, control, smtp_server, monkeypatch):
     shop, order = shipped(app, sandbox, carrier, make_shop, control, smtp_server)

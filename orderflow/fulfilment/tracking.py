@@ -18,6 +18,8 @@ PROBLEMS = (TrackingStatus.FAILED, TrackingStatus.RETURNING, TrackingStatus.CANC
 FINAL = frozenset({TrackingStatus.DELIVERED, TrackingStatus.FAILED, TrackingStatus.CANCELLED})
 MOVING = frozenset({TrackingStatus.IN_TRANSIT, TrackingStatus.OUT_FOR_DELIVERY,
                     TrackingStatus.READY_FOR_PICKUP})
+# EasyPost status_detail values that say a parcel in transit will be late.
+DELAY_DETAILS = frozenset({"delayed", "weather_delay"})
 
 _CUSTOMER_EMAIL = {
     TrackingStatus.OUT_FOR_DELIVERY: "out_for_delivery",
@@ -39,7 +41,8 @@ _HEADLINE = {
 def event_json(event: TrackingEvent) -> dict:
     return {"status": event.status, "message": event.message,
             "at": event.at.isoformat() if event.at else None,
-            "city": event.city, "state": event.state, "country": event.country, "zip": event.zip}
+            "city": event.city, "state": event.state, "country": event.country, "zip": event.zip,
+            "detail": event.detail}
 
 
 def merge_events(held: Iterable[dict] | None, incoming: Iterable[TrackingEvent]) -> list[dict]:
@@ -94,8 +97,14 @@ def shopify_event(status: str) -> str | None:
 
 def shopify_event_rank(event: str) -> int:
     """Order of Shopify events, to skip one that a later event already superseded."""
-    return {"IN_TRANSIT": 1, "OUT_FOR_DELIVERY": 2, "READY_FOR_PICKUP": 3, "FAILURE": 4,
-            "DELIVERED": 5}.get(event, 0)
+    return {"IN_TRANSIT": 1, "DELAYED": 2, "OUT_FOR_DELIVERY": 3, "READY_FOR_PICKUP": 4,
+            "FAILURE": 5, "DELIVERED": 6}.get(event, 0)
+
+
+def delayed(status: str | None, events: Iterable[dict]) -> bool:
+    """In transit, and the carrier has said it will be late."""
+    return _known(status) == TrackingStatus.IN_TRANSIT and any(
+        e.get("detail") in DELAY_DETAILS for e in events)
 
 
 def headline(status: str | None) -> str:

@@ -311,6 +311,7 @@ class TrackingEvent:
     state: str | None = None
     country: str | None = None
     zip: str | None = None
+    detail: str | None = None  # the carrier's finer status: "delayed", "weather_delay", ...
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ def plan(s, shipment: Shipment, order: Order, shipped: bool = False) -> list[Not
     fulfilled = shipment.shopify_fulfillment_id is not None and shipment.state == "fulfilled"
     if fulfilled and status and tk.shopify_event(status):
         wanted.append(("shopify", tk.shopify_event(status), None))
+    if fulfilled and tk.delayed(status, _events(shipment)):
+        wanted.append(("shopify", "DELAYED", None))
     if fulfilled and order.email:
         kinds = _settings(s, order).emails.customer
         for kind in (["shipped"] if shipped else []) + [tk.customer_email_kind(status or "")]:

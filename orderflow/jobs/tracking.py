@@ -56,11 +56,7 @@ def apply_update(svc, parcel_id: int, update: TrackerUpdate, source: str,
             if delivery:
                 finish(delivery, "skipped", "the parcel was voided or relabelled")
             return
-        if _absorb(parcel, update):
-            s.flush()
-            planned = _shipment_moved(s, shipment, source)
-        else:
-            planned = []
+        planned = _shipment_moved(s, shipment, source) if _absorb(parcel, update) else []
         if delivery:
             finish(delivery)
         s.flush()
@@ -69,7 +65,7 @@ def apply_update(svc, parcel_id: int, update: TrackerUpdate, source: str,
 
 
 def _absorb(parcel: ParcelRow, update: TrackerUpdate) -> bool:
-    """Fold the update into the parcel; True when its status moved on."""
+    """Fold the update into the parcel; True when it brought news (a status or an event)."""
     now = utcnow()
     stale = (parcel.tracking_updated_at is not None and update.updated_at is not None
              and update.updated_at < parcel.tracking_updated_at)
@@ -84,9 +80,10 @@ def _absorb(parcel: ParcelRow, update: TrackerUpdate) -> bool:
     parcel.signed_by = update.signed_by or parcel.signed_by
     if moved:
         parcel.tracking_status = update.status
-    if moved or len(parcel.tracking_events) > len(before):
+    news = moved or len(parcel.tracking_events) > len(before)
+    if news:
         parcel.tracking_moved_at = tk.moved_at(parcel.tracking_events, now)
-    return moved
+    return news
 
 
 def _live_parcels(shipment: Shipment) -> list[ParcelRow]:
@@ -95,13 +92,14 @@ def _live_parcels(shipment: Shipment) -> list[ParcelRow]:
 
 def _shipment_moved(s, shipment: Shipment, source: str) -> list:
     """The shipment's status after a parcel moved: timeline, order, delivery proof, notices."""
+    s.flush()
     s.refresh(shipment, ["parcels"])
     parcels = _live_parcels(shipment)
     status = tk.shipment_status(p.tracking_status for p in parcels)
-    if status == shipment.tracking_status:
-        return []
-    shipment.tracking_status = status
     order = s.get(Order, shipment.order_id)
+    if status == shipment.tracking_status:
+        return notices.plan(s, shipment, order)  # news within a status, such as a delay
+    shipment.tracking_status = status
     events = tk.merge_events([e for p in parcels for e in p.tracking_events or []], ())
     record(s, order, "tracking", tk.news(status, tk.latest(events)), source)
     if status == tk.TrackingStatus.DELIVERED:

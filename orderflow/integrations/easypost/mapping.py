@@ -270,6 +270,7 @@ def _event(d: Any) -> TrackingEvent:
         state=_text(where, "state"),
         country=_text(where, "country"),
         zip=_text(where, "zip"),
+        detail=_text(d, "status_detail"),
     )
 
 
