@@ -63,7 +63,7 @@ class ShippingSettings:
     label_format: str = "PDF"
     insure_above: Decimal | None = None  # order total above which parcels are insured
     signature_above: Decimal | None = None  # order total above which a signature is required
-    notify_customer: bool = True  # Shopify's own shipping confirmation email
+    notify_customer: bool = False  # Shopify's own shipping confirmation email, instead of ours
     # "buy": ready orders get labels and fulfilments by themselves; "plan": rated and chosen,
     # bought when the merchant says so; "off": nothing until the merchant asks
     automation: str = "buy"
@@ -217,15 +217,29 @@ def read_settings(data: dict | None, currency: str = "USD") -> ShippingSettings:
         item = data["default_item"]
         packing = PackingDefaults(_decimal(item, "weight_g") or DEFAULT_PACKING.item_weight_g,
                                   _dimensions(item.get("dimensions", [6, 4, 3, "in"]), "default_item.dimensions"))
+    emails = _emails(data.get("emails"))
     return ShippingSettings(
         origin=_address(data.get("origin")),
         boxes=_boxes(data["boxes"]) if "boxes" in data else DEFAULT_BOXES,
         packing=packing, policy=_policy(data.get("policy", {}), currency),
         label_format=label_format, insure_above=_decimal(data, "insure_above"),
         signature_above=_decimal(data, "signature_above"),
-        notify_customer=bool(data.get("notify_customer", True)),
+        notify_customer=_notify_customer(data, emails),
         automation=_automation(data.get("automation", "buy")),
         products=_products(data.get("products", {})),
         dim_rules=_dim_rules(data.get("dim_divisors", {})),
-        emails=_emails(data.get("emails")),
+        emails=emails,
     )
+
+
+def _notify_customer(data: dict, emails: EmailSettings) -> bool:
+    """Shopify's shipping confirmation goes out unless the app's own "shipped" email does: one
+    of the two, never both, so the customer is not told twice."""
+    ours = "shipped" in emails.customer
+    if "notify_customer" not in data:
+        return not ours
+    notify = bool(data["notify_customer"])
+    if notify and ours:
+        raise SettingsError("notify_customer", "Shopify's shipping confirmation and the app's "
+                            "\"shipped\" email would both reach the customer: turn one of them off")
+    return notify

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from .conftest import CARRIER_WEBHOOK_SECRET, drain, session_token
 from .test_api import get, place
 from .test_order_processing import orders_by_shopify_id
 from .test_shipping import fulfilments, parcels
-from .test_worker_killed import worker_env
+from .test_worker_killed import wait_for, worker_env
 
 
 def settle(app, sandbox, carrier, rounds: int = 20) -> None:
@@ -324,3 +325,30 @@ def test_a_mail_server_refusing_for_a_while_delays_the_email_but_sends_it_once(
     settle(app, sandbox, carrier)
     assert subjects(smtp_server) == [f"Your order {order['name']} is out for delivery"]
     assert [n.state for n in notices(svc, "email") if n.kind == "out_for_delivery"] == ["sent"]
+
+
+def test_a_shopify_event_is_pushed_once_when_the_worker_dies_waiting_for_shopify(
+        app, svc, sandbox, carrier, make_shop, control, smtp_server):
+    shop, order = shipped(app, sandbox, carrier, make_shop, control, smtp_server)
+    control.post("/sandbox/faults", json={"latency_ms": 3000})
+    carrier.advance_trackers("in_transit")
+    assert carrier.wait_webhooks_idle(30)
+    outbox.dispatch(svc)
+    with app.app_context():
+        SimpleWorker([Queue("webhooks", connection=svc.queue.redis)],
+                     connection=svc.queue.redis).work(burst=True)
+    worker = _worker(svc, "tracking")
+    try:
+        wait_for(lambda: [n.state for n in notices(svc, "shopify")] == ["sending"], "the push")
+        time.sleep(1.0)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    time.sleep(3.0)  # Shopify finishes the request the dead worker made
+    control.delete("/sandbox/faults")
+    assert schedule_tracking(svc) >= 1, "the clock finds the notice its job left sending"
+    settle(app, sandbox, carrier)
+    assert shopify_events(control, shop, order) == ["IN_TRANSIT"]
+    with svc.db.engine.connect() as conn:
+        state, detail = conn.execute(text("SELECT state, detail FROM notices WHERE channel = 'shopify'")).one()
+    assert state == "sent" and detail["adopted"] is True

@@ -14,8 +14,13 @@ def test_email_defaults_send_every_customer_email_in_the_default_colour():
     assert (emails.logo_url, emails.reply_to, emails.alert_email) == (None, None, None)
 
 
-def test_notify_customer_default_is_unchanged_by_the_email_settings():
-    assert read_settings({"emails": {"customer": []}}).notify_customer is True
+def test_the_customer_gets_one_shipping_confirmation_shopifys_or_ours():
+    assert read_settings(None).notify_customer is False
+    assert read_settings({"emails": {"customer": ["delivered"]}}).notify_customer is True
+    assert read_settings({"notify_customer": False, "emails": {"customer": []}}).notify_customer is False
+    with pytest.raises(SettingsError) as refused:
+        read_settings({"notify_customer": True})
+    assert refused.value.field == "notify_customer" and "both" in str(refused.value)
 
 
 def test_email_settings_are_read():
