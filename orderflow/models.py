@@ -348,3 +348,23 @@ class EmailOptOut(Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Batch(Base):
+    """Labels bought for many orders in one job, with its progress for the admin's page."""
+
+    __tablename__ = "batches"
+    __table_args__ = (Index("ix_batch_shop_id", "shop_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    # queued -> running -> done (each order's outcome in `results`)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    order_ids: Mapped[dict] = mapped_column(JSON)  # [order id, ...] in the merchant's order
+    # {"<order id>": {"state": "bought" | "failed" | "skipped", "message": "..."}}
+    results: Mapped[dict] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(Integer)
+    finished: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
