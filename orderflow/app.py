@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .api import shipping as _shipping_routes, tracking as _tracking_routes  # noqa: F401
     from .api import views as _order_routes  # noqa: F401
+    from .admin import bp as admin_bp
     from .api.blueprint import bp as api_bp
     from .auth.views import bp as auth_bp
     from .emails.views import bp as emails_bp
@@ -29,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(emails_bp)
     app.register_blueprint(tracking_page_bp)
 

@@ -40,8 +40,12 @@ class Visit:
 
 
 @contextmanager
-def visit(browser, url: str, screenshot: str, *, javascript: bool = True, viewport=PHONE):
+def visit(browser, url: str, screenshot: str, *, javascript: bool = True, viewport=PHONE,
+          setup=None):
+    """`setup(context)` runs before the page opens (the admin tests route Shopify's CDN)."""
     context = browser.new_context(java_script_enabled=javascript, viewport=viewport)
+    if setup is not None:
+        setup(context)
     page = context.new_page()
     errors: list[str] = []
     dialogs: list[str] = []

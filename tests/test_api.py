@@ -65,7 +65,7 @@ def test_another_shops_order_is_a_404(app, sandbox, make_shop, control, base_url
     assert get(base_url, "/api/orders", session_token(mine)).json()["orders"] == []
 
 
-def test_app_home_renders_the_shops_orders_inside_the_admin(app, sandbox, make_shop, control, base_url):
+def test_app_home_renders_the_dashboard_inside_the_admin(app, sandbox, make_shop, control, base_url):
     shop = make_shop()
     place(control, shop, customer={"first_name": "<script>alert(1)</script>", "last_name": "X"},
           shipping_address={"first_name": "<b>Eve</b>", "last_name": "Q", "address1": "1 Road",
@@ -75,7 +75,6 @@ def test_app_home_renders_the_shops_orders_inside_the_admin(app, sandbox, make_s
                                              "id_token": session_token(shop)})
     assert page.status_code == 200
     assert "frame-ancestors https://" + shop in page.headers["Content-Security-Policy"]
-    assert "&lt;b&gt;Eve&lt;/b&gt;" in page.text and "<b>Eve</b>" not in page.text
-    assert "ready" in page.text
+    assert "Ready to ship" in page.text
     bare = httpx.get(f"{base_url}/", params={"shop": shop, "embedded": "1"})
     assert bare.status_code == 302 and "/auth/patch-id-token" in bare.headers["location"]

@@ -1,4 +1,4 @@
-"""The app home inside the Shopify admin, and the OAuth code flow for non-embedded installs."""
+"""The patch-id-token page for embedded pages, and the OAuth code flow for non-embedded installs."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ import secrets
 import time
 
 from flask import Blueprint, make_response, redirect, render_template, request, session
-from sqlalchemy import select
 
 from ..integrations.shopify.errors import ShopifyError
 from ..integrations.shopify.oauth import authorize_url, valid_shop_domain, verify_query_hmac
-from ..models import Order
 from ..services import services
-from .install import complete_install, shop_for_session
+from .install import complete_install
 
 bp = Blueprint("auth", __name__)
 
@@ -27,24 +25,6 @@ def request_input(body: str = "") -> dict:
 
 def _library_response(result):
     response = make_response(result.response.body or "", result.response.status)
-    response.headers.update(result.response.headers)
-    return response
-
-
-@bp.get("/")
-def home():
-    svc = services()
-    result = svc.shopify_app.verify_app_home_req(request_input(), PATCH_ID_TOKEN_PATH)
-    if not result.ok:
-        return _library_response(result)
-    try:
-        shop = shop_for_session(svc, f"{result.shop}.myshopify.com", result.id_token)
-    except ShopifyError as exc:
-        return render_template("error.html", message=f"Could not install the app: {exc}"), 502
-    with svc.db.session() as s:
-        orders = s.scalars(select(Order).where(Order.shop_id == shop.id)
-                           .order_by(Order.id.desc()).limit(100)).all()
-    response = make_response(render_template("home.html", shop=shop, orders=orders))
     response.headers.update(result.response.headers)
     return response
 

@@ -1,0 +1,39 @@
+"""The dashboard: where the shop's orders stand, today's labels, and what needs a person."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+from flask import g, render_template
+from sqlalchemy import func, select
+
+from ..models import Alert, Order, ParcelRow, Shipment
+from ..services import services
+from . import bp
+
+# The states a merchant watches, in the order of the walk.
+BOARD = (("ready", "Ready to ship"), ("on_hold", "On hold"), ("label_bought", "Label bought"),
+         ("fulfilled", "Fulfilled"), ("in_transit", "In transit"), ("delivered", "Delivered"),
+         ("exception", "Exception"))
+
+
+@bp.get("/")
+def dashboard():
+    shop_id = g.shop.id
+    start = datetime.combine(datetime.now(timezone.utc).date(), time.min, tzinfo=timezone.utc)
+    with services().db.session() as s:
+        counts = dict(s.execute(select(Order.state, func.count()).where(Order.shop_id == shop_id)
+                                .group_by(Order.state)).all())
+        labels = s.execute(
+            select(Shipment.currency, func.count(ParcelRow.id), func.coalesce(func.sum(ParcelRow.amount), 0))
+            .join(Shipment, Shipment.id == ParcelRow.shipment_id)
+            .where(ParcelRow.shop_id == shop_id, ParcelRow.bought_at >= start,
+                   ParcelRow.voided_at.is_(None))
+            .group_by(Shipment.currency)).all()
+        alerts = s.execute(
+            select(Alert, Order.name, Order.id).join(Order, Order.id == Alert.order_id)
+            .where(Alert.shop_id == shop_id, Alert.resolved_at.is_(None))
+            .order_by(Alert.id.desc()).limit(20)).all()
+    board = [(state, label, counts.get(state, 0)) for state, label in BOARD]
+    return render_template("admin/dashboard.html", board=board, labels=labels, alerts=alerts,
+                           needs_person=counts.get("on_hold", 0) + counts.get("exception", 0) + len(alerts))
