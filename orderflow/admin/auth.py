@@ -31,7 +31,7 @@ def authenticate():
         return make_response(f"Could not install the app for this shop: {exc}", 502)
     g.frame_headers = result.response.headers
     g.carried = {k: request.args[k] for k in _CARRIED if request.args.get(k)}
-    g.carried["id_token"] = result.id_token
+    g.carried["id_token"] = result.id_token.token
 
 
 @bp.after_request
