@@ -35,6 +35,14 @@ ALERT_SUBJECTS = {
 }
 ALERT_SUBJECT = "A delivery problem needs your attention: order {order}"
 
+# What a merchant's own subject line and opening paragraph may name; filled in by replacement,
+# never str.format, so their text cannot reach anything else.
+PLACEHOLDERS = ("order", "shop")
+SUBJECT_MAX = 150
+INTRO_MAX = 1000
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
 _HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 # Optional sections leave runs of empty lines in the text part; one empty line between paragraphs
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n){2,}")
@@ -83,6 +91,14 @@ class CustomerEmail:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """The merchant's own subject line and opening paragraph for one kind of email."""
+
+    subject: str | None = None
+    intro: str | None = None
+
+
+@dataclass(frozen=True)
 class MerchantAlert:
     order_name: str
     kind: str  # failed, returning, stalled, cancelled (any other reads as a generic problem)
@@ -124,6 +140,35 @@ def is_email_address(value) -> bool:
     return bool(address.username) and len(labels) > 1 and all(labels) and address.addr_spec == value
 
 
+def wording_problem(text: str, max_length: int) -> str | None:
+    """Why a merchant's subject or intro cannot be used, or None."""
+    if len(text) > max_length:
+        return f"keep it to {max_length} characters (this has {len(text)})"
+    unknown = [name for name in _PLACEHOLDER.findall(text) if name not in PLACEHOLDERS]
+    if unknown:
+        return (f"{{{unknown[0]}}} is not something we can fill in: use "
+                + " or ".join(f"{{{name}}}" for name in PLACEHOLDERS))
+    return None
+
+
+def _fill(text: str, **values: str) -> str:
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def _subject(email: CustomerEmail, brand: Brand, wording: Wording) -> str:
+    order = _one_line(email.order_name)
+    if wording.subject and wording.subject.strip():
+        return _one_line(_fill(wording.subject, order=order, shop=brand.shop_name))
+    return SUBJECTS[email.kind].format(order=order)
+
+
+def _intro(email: CustomerEmail, brand: Brand, wording: Wording) -> tuple[str, ...]:
+    """The merchant's paragraphs, placeholders filled; the templates escape them."""
+    text = _fill((wording.intro or "").replace("\r\n", "\n"),
+                 order=_one_line(email.order_name), shop=brand.shop_name)
+    return tuple(p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip())
+
+
 def safe_brand(brand: Brand) -> Brand:
     """The brand with anything unusable replaced: default colour, no logo, no Reply-To."""
     return replace(
@@ -136,14 +181,16 @@ def safe_brand(brand: Brand) -> Brand:
 
 
 def customer_message(email: CustomerEmail, brand: Brand, to: str, sender: str,
-                     unsubscribe_url: str, message_id: str) -> EmailMessage:
-    brand = safe_brand(brand)
-    subject = SUBJECTS[email.kind].format(order=_one_line(email.order_name))
+                     unsubscribe_url: str, message_id: str,
+                     wording: Wording | None = None) -> EmailMessage:
+    """`wording`: the merchant's own subject and opening paragraph for this kind, if any."""
+    brand, wording = safe_brand(brand), wording or Wording()
+    subject = _subject(email, brand, wording)
     message = _headers(subject, brand.shop_name, to, sender, message_id, brand.reply_to)
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     _add_bodies(message, email.kind, email=email, brand=brand, subject=subject,
-                unsubscribe_url=unsubscribe_url)
+                unsubscribe_url=unsubscribe_url, intro=_intro(email, brand, wording))
     return message
 
 

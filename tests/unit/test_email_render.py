@@ -14,9 +14,11 @@ from orderflow.emails.render import (
     Item,
     MerchantAlert,
     Tracking,
+    Wording,
     customer_message,
     is_email_address,
     merchant_message,
+    wording_problem,
 )
 from orderflow.emails.send import SmtpMailer
 from orderflow.emails.unsubscribe import read_unsubscribe_token, unsubscribe_token
@@ -39,9 +41,10 @@ def customer_email(kind="shipped", **changes) -> CustomerEmail:
     return CustomerEmail(**{**fields, **changes})
 
 
-def render(email=None, brand=BRAND):
+def render(email=None, brand=BRAND, wording=None):
     return customer_message(email or customer_email(), brand, "jane@example.com",
-                            "shipping@orderflow.example", UNSUBSCRIBE, "<notice-42@orderflow>")
+                            "shipping@orderflow.example", UNSUBSCRIBE, "<notice-42@orderflow>",
+                            wording=wording)
 
 
 def bodies(message) -> tuple[str, str]:
@@ -284,3 +287,43 @@ def test_a_malformed_smtp_url_says_what_is_wrong_without_the_password(url, probl
 
 def test_smtp_mailer_repr_hides_the_password():
     assert "hunter2" not in repr(SmtpMailer("smtp://user:hunter2@mail.example.com"))
+
+
+# ---------------------------------------------------------------- the merchant's own wording
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_merchants_subject_and_opening_replace_ours_with_the_facts_kept(kind):
+    wording = Wording("{order} from {shop}: news", "Thanks for shopping at {shop}!\n\nWe pack by hand.")
+    message = render(customer_email(kind), wording=wording)
+    text, html = bodies(message)
+    assert message["Subject"] == "#1001 from Maple & Co: news"
+    assert ">Thanks for shopping at Maple &amp; Co!</p>" in html and ">We pack by hand.</p>" in html
+    assert "Thanks for shopping at Maple & Co!\n\nWe pack by hand.\n" in text
+    assert text.index("Hi Jane Doe,") < text.index("Thanks for shopping")
+    for fact in EXPECTED[kind][1]:
+        assert fact in text  # the facts of the email stay
+
+
+def test_without_wording_our_subject_and_no_extra_paragraph():
+    plain, blank = render(), render(wording=Wording(" ", ""))
+    assert plain["Subject"] == blank["Subject"] == "Your order #1001 is on its way"
+    assert bodies(plain)[0] == bodies(blank)[0]
+
+
+def test_the_merchants_text_is_escaped_and_fills_only_known_placeholders():
+    wording = Wording("<b>{order}</b>\r\nBcc: x@evil.example {order.__class__} {0}",
+                      '<script>alert(1)</script> {order.__init__.__globals__} {shop}')
+    message = render(brand=Brand('Shop "<i>"'), wording=wording)
+    text, html = bodies(message)
+    assert message["Subject"] == "<b>#1001</b> Bcc: x@evil.example {order.__class__} {0}"
+    assert "Bcc" not in message.keys()  # one line: no header injection
+    assert '>&lt;script&gt;alert(1)&lt;/script&gt; {order.__init__.__globals__} Shop "&lt;i&gt;"</p>' in html
+    assert "<script" not in html and "<i>" not in html
+    assert "<script>alert(1)</script>" in text
+
+
+def test_wording_problems_name_the_fix():
+    assert wording_problem("{order} is on its way from {shop}", 150) is None
+    assert wording_problem("Hi {first_name}", 150) == "{first_name} is not something we can fill in: use {order} or {shop}"
+    assert wording_problem("x" * 151, 150) == "keep it to 150 characters (this has 151)"
