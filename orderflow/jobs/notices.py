@@ -293,7 +293,8 @@ def _compose(svc, notice_id: int):
                 return None, "the customer unsubscribed"
             email = _customer_email(svc, notice, shipment, order)
             link = f"{_app_url(svc)}/email/unsubscribe/{unsubscribe_token(svc.settings.SECRET_KEY, shop.id, notice.recipient)}"
-            return customer_message(email, brand, notice.recipient, sender, link, message_id), None
+            return customer_message(email, brand, notice.recipient, sender, link, message_id,
+                                    wording=settings.emails.wording(notice.kind)), None
     to = to or _shop_email(svc, shop_id)
     if not to:
         return None, "no alert email is set and Shopify gave no shop email"
