@@ -87,11 +87,13 @@ def schedule_tracking(svc) -> int:
         starts = tracking.due_starts(s, conf.SHIPPING_SETTLE_SECONDS)
         polls = tracking.due_polls(s, conf.TRACKING_POLL_SECONDS)
         stalled = tracking.due_stalled(s, conf.TRACKING_STALLED_DAYS)
-        untold = notices.due(s, conf.SHIPPING_SETTLE_SECONDS, conf.OUTBOX_LEASE_SECONDS)
         calls = ([tracking.start_tracking.call(i, job_id=f"track-{i}{stamp}") for i in starts]
                  + [tracking.poll_parcel.call(i, job_id=f"poll-{i}{stamp}") for i in polls]
-                 + [tracking.flag_stalled.call(i, job_id=f"stalled-{i}{stamp}") for i in stalled]
-                 + notices.calls_for(untold, stamp))
+                 + [tracking.flag_stalled.call(i, job_id=f"stalled-{i}{stamp}") for i in stalled])
+        try:
+            calls += notices.due_calls(svc, s, stamp)
+        except QueueUnavailable:
+            pass
     if not calls:
         return 0
     try:

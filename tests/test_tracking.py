@@ -352,3 +352,14 @@ def test_a_shopify_event_is_pushed_once_when_the_worker_dies_waiting_for_shopify
     with svc.db.engine.connect() as conn:
         state, detail = conn.execute(text("SELECT state, detail FROM notices WHERE channel = 'shopify'")).one()
     assert state == "sent" and detail["adopted"] is True
+
+
+def test_an_out_for_delivery_email_the_delivery_overtook_is_not_sent(
+        app, svc, sandbox, carrier, make_shop, control, smtp_server):
+    shop, order = shipped(app, sandbox, carrier, make_shop, control, smtp_server)
+    smtp_server.clear()
+    _out_for_delivery_without_emailing(app, svc, sandbox, carrier)
+    step(app, sandbox, carrier, "delivered")
+    assert subjects(smtp_server) == [f"Your order {order['name']} has been delivered"]
+    [late] = [n for n in notices(svc, "email") if n.kind == "out_for_delivery"]
+    assert late.state == "skipped" and "delivered now" in late.error

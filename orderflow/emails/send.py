@@ -6,6 +6,7 @@ The two failures a caller treats differently are told apart: `MailNotSent` (retr
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import smtplib
@@ -29,6 +30,12 @@ class MailNotSent(Exception):
 class MailOutcomeUnknown(Exception):
     """The connection broke after the message data went out: it may have been delivered; do not
     resend blindly."""
+
+
+@functools.lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    """Loading the system's CA certificates costs ~60 ms: once per process, and only for TLS."""
+    return ssl.create_default_context()
 
 
 class SmtpMailer:
@@ -62,15 +69,14 @@ class SmtpMailer:
         _close(smtp)
 
     def _open(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
         if self.implicit_tls:
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=_tls())
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if self.starttls:
-                smtp.starttls(context=context)
+                smtp.starttls(context=_tls())
                 smtp.ehlo()
             if self.username:
                 smtp.login(self.username, self._password or "")

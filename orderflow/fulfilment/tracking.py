@@ -84,6 +84,15 @@ def customer_email_kind(status: str) -> str | None:
     return _CUSTOMER_EMAIL.get(_known(status))
 
 
+def email_superseded(kind: str, status: str | None) -> bool:
+    """An email about to go out that the parcel has outrun: "out for delivery" once it is
+    delivered or in trouble, "delivery problem" once it is delivered after all."""
+    now = _known(status)
+    if kind == "out_for_delivery":
+        return rank(now) > rank(TrackingStatus.OUT_FOR_DELIVERY) and now != TrackingStatus.READY_FOR_PICKUP
+    return kind == "problem" and now == TrackingStatus.DELIVERED
+
+
 def alert_kind(status: str) -> str | None:
     return _ALERT.get(_known(status))
 

@@ -99,14 +99,21 @@ def calls_for(made: list[Notice], stamp: str = "") -> list:
             for n in made]
 
 
-def due(session, settle_seconds: float, lease_seconds: float, limit: int = 500) -> list[Notice]:
-    """Notices no job told: never enqueued (the queue was down), or left "sending" by a run
-    that died (a Shopify event is then looked up before it is sent; an email is not resent)."""
-    settled = utcnow() - timedelta(seconds=settle_seconds)
-    leased = utcnow() - timedelta(seconds=lease_seconds)
-    return list(session.scalars(select(Notice).where(
-        ((Notice.state == "pending") & (Notice.created_at < settled))
-        | ((Notice.state == "sending") & (Notice.started_at < leased))).limit(limit)))
+def due_calls(svc, session, stamp: str, limit: int = 500) -> list:
+    """Jobs for notices no job is telling: pending ones whose job is gone (the queue was down or
+    lost it), and ones left "sending" by a run that died, past the lease (a Shopify event is
+    then looked up before it is sent again; an email is not resent)."""
+    conf = svc.settings
+    settled = utcnow() - timedelta(seconds=conf.SHIPPING_SETTLE_SECONDS)
+    leased = utcnow() - timedelta(seconds=conf.OUTBOX_LEASE_SECONDS)
+    pending = session.scalars(select(Notice).where(
+        Notice.state == "pending", Notice.created_at < settled).limit(limit)).all()
+    alive = svc.queue.alive([f"notice-{n.id}" for n in pending]) if pending else set()
+    lost = [n for n in pending if f"notice-{n.id}" not in alive]
+    dead = session.scalars(select(Notice).where(
+        Notice.state == "sending", Notice.started_at < leased).limit(limit)).all()
+    # A killed run's job can look started to RQ for a while: a fresh id for those.
+    return calls_for(lost) + calls_for(dead, stamp)
 
 
 def enqueue(svc, calls: list) -> None:
@@ -291,6 +298,8 @@ def _compose(svc, notice_id: int):
                 return None, f"the shop has turned {notice.kind} emails off"
             if opted_out(s, shop.id, notice.recipient):
                 return None, "the customer unsubscribed"
+            if tk.email_superseded(notice.kind, shipment.tracking_status):
+                return None, f"old news: the parcel is {tk.headline(shipment.tracking_status).lower()} now"
             email = _customer_email(svc, notice, shipment, order)
             link = f"{_app_url(svc)}/email/unsubscribe/{unsubscribe_token(svc.settings.SECRET_KEY, shop.id, notice.recipient)}"
             return customer_message(email, brand, notice.recipient, sender, link, message_id,

@@ -66,3 +66,13 @@ def test_the_timeline_line_says_what_and_where():
     e = tk.event_json(event("out_for_delivery", 3, "Out for Delivery"))
     assert tk.news("out_for_delivery", e) == "Out for delivery: Out for Delivery (DALLAS, TX)"
     assert tk.news("in_transit", None) == "In transit"
+
+
+def test_an_email_the_parcel_has_outrun_is_old_news():
+    assert tk.email_superseded("out_for_delivery", "delivered")
+    assert tk.email_superseded("out_for_delivery", "failed")
+    assert not tk.email_superseded("out_for_delivery", "out_for_delivery")
+    assert tk.email_superseded("problem", "delivered")
+    assert not tk.email_superseded("problem", "returning")
+    assert not tk.email_superseded("shipped", "delivered")
+    assert not tk.email_superseded("delivered", "delivered")
