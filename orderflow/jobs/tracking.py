@@ -96,11 +96,13 @@ def _shipment_moved(s, shipment: Shipment, source: str) -> list:
     s.refresh(shipment, ["parcels"])
     parcels = _live_parcels(shipment)
     status = tk.shipment_status(p.tracking_status for p in parcels)
-    order = s.get(Order, shipment.order_id)
-    if status == shipment.tracking_status:
-        return notices.plan(s, shipment, order)  # news within a status, such as a delay
-    shipment.tracking_status = status
     events = tk.merge_events([e for p in parcels for e in p.tracking_events or []], ())
+    if status == shipment.tracking_status:
+        if not tk.delayed(status, events):
+            return []
+        return notices.plan(s, shipment, s.get(Order, shipment.order_id))  # a delay, told once
+    shipment.tracking_status = status
+    order = s.get(Order, shipment.order_id)
     record(s, order, "tracking", tk.news(status, tk.latest(events)), source)
     if status == tk.TrackingStatus.DELIVERED:
         _delivered(s, shipment, parcels, order, source)
