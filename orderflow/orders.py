@@ -26,6 +26,8 @@ _STATE_EVENTS = {
 }
 
 
+# The hold a merchant puts on an order from the admin; updates from Shopify keep it.
+MERCHANT_HOLD = "Shipping cancelled by the merchant"
 SHIPPED_STATES = (OrderState.FULFILLED.value, OrderState.IN_TRANSIT.value, OrderState.DELIVERED.value)
 
 
@@ -72,6 +74,8 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
         return "updated"
     if OrderState(order.state) not in VALIDATING:
         return "cancelled_ignored" if order.state == OrderState.CANCELLED.value else "updated"
+    if order.state == OrderState.ON_HOLD.value and MERCHANT_HOLD in (order.hold_reason or ""):
+        return "updated"  # the merchant stopped its shipping: only the merchant releases it
     verdict = validate_order(snap, plan)
     if plan_problem and verdict.state in (OrderState.READY.value, OrderState.ON_HOLD.value):
         verdict = Verdict(OrderState.ON_HOLD.value, verdict.reasons + (plan_problem,))

@@ -10,4 +10,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from . import auth, batches, dashboard, reports, settings  # noqa: E402,F401  (routes register on bp)
+from . import auth, batches, dashboard, order_actions, orders, reports, settings  # noqa: E402,F401  (routes register on bp)
