@@ -410,7 +410,7 @@ class Bench:
         names = ["clock"] + [f"worker-{label}-{w}" for w in range(1, workers + 1)]
         self.procs.start("clock", [flask, "--app", "orderflow", "clock"], env)
         for name in names[1:]:
-            self.procs.start(name, [flask, "--app", "orderflow", "worker"], env)
+            self.procs.start(name, self._worker_cmd(flask, name), env)
         try:
             return self._measure(label, workers, orders, policy, deadline, names, httpx, psycopg)
         finally:
@@ -421,6 +421,15 @@ class Bench:
                         self.peak_rss[name] = max(self.peak_rss.get(name, 0.0), hwm)
             self.procs.stop(names)
             self.carrier.stop()
+
+    def _worker_cmd(self, flask: str, name: str) -> list[str]:
+        """`flask --app orderflow worker`, under cProfile with --profile (written on its exit)."""
+        cmd = [flask, "--app", "orderflow", "worker"]
+        if not self.args.profile:
+            return cmd
+        Path(self.args.profile).mkdir(parents=True, exist_ok=True)
+        out = Path(self.args.profile) / f"{name}.prof"
+        return [sys.executable, "-m", "cProfile", "-o", str(out), *cmd]
 
     def _measure(self, label, workers, orders, policy, deadline, names, httpx, psycopg) -> dict:
         domain = f"bench-pipe-{label}-{uuid.uuid4().hex[:6]}.myshopify.com"
@@ -487,6 +496,7 @@ class Bench:
             say(f"  {len(errors)} orders could not be placed: {Counter(errors)}")
 
         timeline, last_change, last_key, fulfilled = [], time.monotonic(), None, 0
+        window = None  # the carrier's counters when the last fulfilment was seen
         stalled = False
         next_print = time.monotonic() + 15
         with psycopg.connect(self.raw_url, autocommit=True) as conn:
@@ -510,6 +520,7 @@ class Bench:
                     if hwm is not None:
                         self.peak_rss[str(pid)] = max(self.peak_rss.get(str(pid), 0.0), hwm)
                 if fulfilled >= placed:
+                    window = self.carrier.stats()
                     break
                 if now - last_change > self.args.stall and self._idle(conn, shop_id):
                     say(f"  no progress for {now - last_change:.0f}s and no work queued, running or"
@@ -569,7 +580,8 @@ class Bench:
         return {
             "label": label, "workers": workers, "orders": orders, "placed": placed, "policy": policy,
             "domain": domain, "elapsed": elapsed, "placing_s": placing_s, "fulfilled": fulfilled,
-            "stalled": stalled, "cpu": cpu, "db": db, "carrier": stats, "graphql": calls,
+            "stalled": stalled, "cpu": cpu, "db": db, "carrier": stats,
+            "carrier_window": window or stats, "graphql": calls,
             "t0": t0_mono, "t_end": t_end_mono, "failed_jobs": failed, "tracebacks": tracebacks,
             "jobs": jobs,
             "timeline": timeline, "bucket_start": available, "bucket_max": bucket.maximum,
@@ -675,6 +687,9 @@ def limit_for(result: dict, latency_s: float) -> dict:
     Carrier: each carrier API call takes `latency_s` (the label file download is not an API call
     and has no latency), and a job makes its calls one after the other, so W workers need at least
     calls x latency / W seconds for the pass: carrier_limit = W / (calls_per_order x latency).
+    The calls are those made by the time the last fulfilment was seen, as the time is measured up
+    to it: work that follows a fulfilment (a tracker per parcel) and runs after the last one is
+    neither timed nor counted.
     Shopify: the sandbox charges each query its actual cost, from a bucket of B points (full at
     the start: B0) restored at R points/s. The points the app spent between the first order and
     the last fulfilment, P, cannot come faster than B0 + R t, so the pass needs at least
@@ -684,7 +699,7 @@ def limit_for(result: dict, latency_s: float) -> dict:
     limit = the smaller of the two.
     """
     n = max(1, result["fulfilled"])
-    calls = carrier_calls(result["carrier"])
+    calls = carrier_calls(result["carrier_window"])
     latency_calls = sum(calls.values())
     calls_per_order = latency_calls / n
     carrier_time = latency_calls * latency_s / result["workers"]
@@ -780,9 +795,13 @@ def report_pass(result: dict, latency_s: float) -> dict:
     say(f"  {result['fulfilled']} of {result['placed']} orders fulfilled in {result['elapsed']:.1f}s"
         f" (placing them took {result['placing_s']:.1f}s): {rate:.2f} orders/s;"
         f" limit {lim['limit']:.2f} orders/s ({lim['bound']}-bound): ratio {ratio:.2f}")
+    window = carrier_calls(result["carrier_window"])
+    later = ", ".join(f"{k} {v - window.get(k, 0)}" for k, v in carrier_calls(result["carrier"]).items()
+                      if v > window.get(k, 0))
     say(f"  carrier: {lim['calls_per_order']:.2f} API calls/order x {latency_s * 1000:.0f} ms"
-        f" ({', '.join(f'{k} {v}' for k, v in carrier_calls(result['carrier']).items())});"
-        f" {result['workers']} worker(s) -> at most {lim['carrier_limit']:.2f} orders/s")
+        f" ({', '.join(f'{k} {v}' for k, v in window.items())}"
+        + (f"; after the last fulfilment, not counted: {later}" if later else "")
+        + f"); {result['workers']} worker(s) -> at most {lim['carrier_limit']:.2f} orders/s")
     gq = graphql_summary(result["graphql"])
     say(f"  Shopify: {lim['points_per_order']:.1f} points/order actual ({lim['points']} points up to the"
         f" last fulfilment, {lim['points_all']} with the trailing work; the bucket held"
@@ -869,6 +888,9 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=float, default=580.0,
                         help="seconds the whole run may take; a pass gives up in time")
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
+    parser.add_argument("--profile", metavar="DIR", default="",
+                        help="run each worker under cProfile, writing DIR/<worker>.prof"
+                             " (slows the workers: for finding where time goes, not for figures)")
     args = parser.parse_args(argv)
     counts = [int(x) for x in args.workers.split(",") if x.strip()]
     policy_orders = args.policy_orders or max(1, args.orders // 2)

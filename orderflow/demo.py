@@ -71,7 +71,7 @@ def _install(app_url: str) -> None:
         raise SystemExit(f"install failed ({page.status_code}): {page.text[:300]}")
 
 
-def _wait(condition, what: str, timeout: float = 60.0) -> None:
+def _wait(condition, what: str, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -170,7 +170,7 @@ def run_demo(port: int, sandbox_port: int, carrier_port: int, keep_serving: bool
     app = create_app({"DATABASE_URL": f"sqlite:///{DEMO_DB}", "APP_URL": app_url,
                       "SHOPIFY_SANDBOX_URL": sandbox_url, "RECONCILE_INTERVAL_SECONDS": 60.0,
                       "EASYPOST_API_BASE": f"{carrier.url}/v2", "CARRIER_WEBHOOK_SECRET": CARRIER_SECRET,
-                      "MAIL_DIR": str(DEMO_MAIL)})
+                      "MAIL_DIR": str(DEMO_MAIL), "JOB_RETRY_SECONDS": "1,2,4,8,15"})
     svc = app.extensions["orderflow"]
     upgrade(svc.settings.DATABASE_URL)
     sandbox = SandboxShopify(svc.settings.SHOPIFY_API_KEY, svc.settings.SHOPIFY_API_SECRET,

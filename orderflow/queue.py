@@ -14,7 +14,11 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("webhooks", "shipping", "tracking", "email", "reconcile", "default")
+# In priority order: a worker takes its next job from the first queue that has one. Shipping an
+# order already recorded goes before recording the next, so a burst of orders flows through one
+# by one (Shopify and the carrier busy side by side) instead of step by step, each step idling
+# the other. Tracking and emails follow a fulfilment; they wait behind new orders.
+QUEUES = ("shipping", "webhooks", "tracking", "email", "reconcile", "default")
 
 
 class QueueUnavailable(RuntimeError):

@@ -12,6 +12,7 @@ from .config import Settings
 from .db import Database
 from .integrations.easypost.client import EasyPostCarrier
 from .integrations.shopify.admin import ShopifyAdmin
+from .integrations.shopify.throttle import SharedBuckets
 from .integrations.shopify.tokens import ShopifyTokens
 from .integrations.shopify.transport import make_http_client
 from .secrets import SecretBox
@@ -53,12 +54,22 @@ def build_services(settings: Settings, app) -> Services:
     return Services(
         settings=settings, db=Database(settings.DATABASE_URL),
         box=SecretBox(settings.encryption_keys), shopify_app=shopify_app, http=http,
-        admin=ShopifyAdmin(shopify_app, http, settings.SHOPIFY_API_VERSION),
+        admin=ShopifyAdmin(shopify_app, http, settings.SHOPIFY_API_VERSION,
+                           shared=shared_buckets(settings.REDIS_URL)),
         tokens=ShopifyTokens(shopify_app, http), queue=queue,
         carrier=EasyPostCarrier(settings.EASYPOST_API_KEY, settings.EASYPOST_API_BASE,
                                 settings.EASYPOST_TIMEOUT),
         mailer=mailer_from_settings(settings),
     )
+
+
+def shared_buckets(redis_url: str) -> SharedBuckets | None:
+    """Shopify's throttle state shared by every worker; short timeouts, as it sits before each
+    Shopify call (and a call goes ahead without it)."""
+    if not redis_url:
+        return None
+    from redis import Redis
+    return SharedBuckets(Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5))
 
 
 def services() -> Services:

@@ -878,3 +878,70 @@ def test_fulfillment_cancel_obeys_faults(sandbox, shop):
     finally:
         shop.http.delete("/sandbox/faults")
     assert cancel(shop, fulfillment["id"])["fulfillment"]["status"] == "CANCELLED"
+
+
+def update_tracking(shop: Shop, fulfillment_id: str, tracking, notify=None) -> dict:
+    return shop.data(queries.FULFILLMENT_TRACKING_INFO_UPDATE, {
+        "fulfillmentId": fulfillment_id, "trackingInfoInput": tracking,
+        "notifyCustomer": notify})["fulfillmentTrackingInfoUpdate"]
+
+
+def test_tracking_info_update_replaces_the_tracking_of_a_fulfillment(sandbox, receiver, shop):
+    order = shop.order()
+    created = fulfil(shop, to_ship(shop, order), tracking={"company": "USPS", "number": "9400"})
+    fulfillment_id = created["fulfillment"]["id"]
+    stripped = shop.control("put", f"fulfillments/{fulfillment_id.rsplit('/', 1)[1]}/tracking",
+                            json={})
+    assert stripped["tracking_numbers"] == [] and stripped["tracking_company"] is None
+    shop.subscribe("FULFILLMENTS_UPDATE", receiver.url + "/app")
+
+    updated = update_tracking(shop, fulfillment_id, {"company": "UPS", "numbers": ["1Z1", "1Z2"]})
+    assert updated["userErrors"] == []
+    assert [(t["company"], t["number"]) for t in updated["fulfillment"]["trackingInfo"]] == \
+        [("UPS", "1Z1"), ("UPS", "1Z2")]
+    assert updated["fulfillment"]["trackingInfo"][0]["url"].endswith("trackNums=1Z1")
+    found = shop.data(queries.ORDER_FULFILLMENTS, {"id": order["admin_graphql_api_id"]})
+    [listed] = found["order"]["fulfillments"]
+    assert listed["trackingInfo"] == updated["fulfillment"]["trackingInfo"]
+    wait_until(lambda: any(r["headers"].get("X-Shopify-Topic") == "fulfillments/update"
+                           for r in receiver.requests))
+
+
+def test_tracking_info_update_input_rules(sandbox, shop):
+    order = shop.order()
+    fulfillment_id = fulfil(shop, to_ship(shop, order))["fulfillment"]["id"]
+    both = update_tracking(shop, fulfillment_id, {"number": "1", "numbers": ["2"]})
+    assert both["fulfillment"] is None
+    assert both["userErrors"][0]["field"] == ["trackingInfoInput", "numbers"]
+    unknown = update_tracking(shop, "gid://shopify/Fulfillment/1", {"number": "1"})
+    assert unknown["userErrors"] == [{"field": ["fulfillmentId"],
+                                      "message": "Fulfillment does not exist."}]
+    cancel(shop, fulfillment_id)
+    cancelled = update_tracking(shop, fulfillment_id, {"number": "1"})
+    assert cancelled["fulfillment"] is None
+    assert cancelled["userErrors"][0]["field"] == ["fulfillmentId"]
+    missing = shop.graphql(queries.FULFILLMENT_TRACKING_INFO_UPDATE,
+                           {"fulfillmentId": fulfillment_id}).json()
+    assert missing["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE"
+
+
+def test_variables_left_out_take_their_defaults(sandbox, shop):
+    order = shop.order(line_items=[{"sku": "MUG-CERAMIC", "quantity": 1},
+                                   {"sku": "TOTE-CANVAS", "quantity": 1}])
+    full = shop.graphql(queries.ORDER_FULFILLMENT_ORDERS, {"id": order["admin_graphql_api_id"]})
+    one = shop.graphql(queries.ORDER_FULFILLMENT_ORDERS,
+                       {"id": order["admin_graphql_api_id"], "lines": 1})
+    assert full.json()["extensions"]["cost"]["requestedQueryCost"] == 621
+    assert one.json()["extensions"]["cost"]["requestedQueryCost"] == 27
+    lines = one.json()["data"]["order"]["fulfillmentOrders"]["nodes"][0]["lineItems"]
+    assert len(lines["nodes"]) == 1 and lines["pageInfo"]["hasNextPage"] is True
+
+
+def test_api_usage_counts_operations_and_throttled_answers(sandbox, shop):
+    shop.data(queries.SHOP_INFO)
+    shop.data(queries.SHOP_INFO)
+    shop.http.post("/sandbox/faults", json={"throttle": 1})
+    assert shop.graphql(queries.SHOP_INFO).json()["errors"][0]["extensions"]["code"] == "THROTTLED"
+    usage = shop.control("get", "api-usage")
+    assert usage["operations"] == {"ShopInfo": 2} and usage["throttled"] == 1
+    assert usage["bucket"]["maximumAvailable"] == 2000.0

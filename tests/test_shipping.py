@@ -67,6 +67,10 @@ def test_a_buy_whose_answer_is_lost_is_adopted_not_bought_again(app, svc, sandbo
     assert len(fulfilments(control, shop, order)) == 1
 
 
+def operations(control, shop) -> dict:
+    return control.get(f"/sandbox/shops/{shop}/api-usage").json()["operations"]
+
+
 def test_a_lost_fulfilment_answer_does_not_create_a_second_fulfilment(app, svc, sandbox, make_shop, control):
     shop = make_shop(automation="buy")
     control.post("/sandbox/faults", json={"lose_fulfillment_answer": 1})
@@ -74,6 +78,17 @@ def test_a_lost_fulfilment_answer_does_not_create_a_second_fulfilment(app, svc, 
     drain(app, sandbox)
     assert len(fulfilments(control, shop, order)) == 1
     assert orders_by_shopify_id(svc)[order["id"]].state == "fulfilled"
+    assert operations(control, shop).get("OrderFulfillments") == 1, "the retry looked it up"
+
+
+def test_the_first_push_creates_the_fulfilment_without_looking_for_one(
+        app, svc, sandbox, make_shop, control):
+    shop = make_shop(automation="buy")
+    order = place(control, shop)
+    drain(app, sandbox)
+    assert len(fulfilments(control, shop, order)) == 1
+    used = operations(control, shop)
+    assert used["FulfillmentCreate"] == 1 and "OrderFulfillments" not in used
 
 
 def test_two_workers_racing_on_one_parcel_buy_one_label(app, svc, sandbox, carrier, make_shop, control):

@@ -53,7 +53,8 @@ def rated_parcel(app, svc, sandbox, make_shop, control):
 
 
 @pytest.mark.parametrize("point", ["before the carrier call", "after buy before commit",
-                                   "after commit before push"])
+                                   "after commit before push",
+                                   "after Shopify created the fulfilment, before our commit"])
 def test_worker_killed_at_each_point_of_the_label_job_buys_one_label(
         point, app, svc, sandbox, carrier, make_shop, control):
     shop, order, row = rated_parcel(app, svc, sandbox, make_shop, control)
@@ -61,8 +62,10 @@ def test_worker_killed_at_each_point_of_the_label_job_buys_one_label(
         carrier.set_faults(timeout=1, timeout_mode="before", path_contains="/buy", timeout_s=30)
     elif point == "after buy before commit":
         carrier.set_faults(timeout=1, timeout_mode="after", path_contains="/buy", timeout_s=30)
-    else:
+    elif point == "after commit before push":
         control.post("/sandbox/faults", json={"latency_ms": 4000})
+    else:
+        control.post("/sandbox/faults", json={"slow_fulfillment_answer_ms": 8000})
     svc.queue.enqueue_many([buy_label.call(row.id, job_id=f"buy-{row.id}")])
     root = Path(__file__).resolve().parents[1]
     worker = subprocess.Popen([str(Path(sys.executable).with_name("flask")), "--app", "orderflow",
@@ -76,9 +79,11 @@ def test_worker_killed_at_each_point_of_the_label_job_buys_one_label(
         elif point == "after buy before commit":
             wait_for(lambda: buys(carrier, [row]) == [1], "the carrier's purchase")
             assert bought_at(svc, row.id)[1] is None
-        else:
+        elif point == "after commit before push":
             wait_for(lambda: bought_at(svc, row.id)[1] is not None, "the committed label")
             time.sleep(0.5)
+        else:
+            wait_for(lambda: fulfilments(control, shop, order), "the fulfilment in Shopify")
     finally:
         # the whole group: RQ's scheduler runs in a child process that outlives its worker
         os.killpg(worker.pid, signal.SIGKILL)

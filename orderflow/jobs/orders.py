@@ -22,6 +22,8 @@ from .claims import claim, finish
 
 log = logging.getLogger(__name__)
 
+MAX_LINES = 100  # lines per fulfilment order asked at most (keeps a query under 1,000 points)
+
 
 def _needs_plan(stored, snap: OrderSnapshot) -> bool:
     """Stock is read only for an order about to be validated: not for a stale or cancelled one,
@@ -38,11 +40,29 @@ def _needs_plan(stored, snap: OrderSnapshot) -> bool:
     return state in SHIPPED_STATES and snap.fulfillment_status != "fulfilled"
 
 
-def read_plan(svc, shop_id: int, order_id: int) -> tuple[FulfilmentPlan | None, str | None]:
+def read_fulfilment_orders(svc, domain: str, token: str, query: str, order_id: int,
+                           lines: int) -> dict:
+    """`query` (one of the two fulfilment-order queries) with a page of `lines` lines, the order's
+    line count; asked again with the longest page if an edit has made the order longer since."""
+    variables = {"id": id_to_gid("Order", order_id), "lines": min(max(lines, 1), MAX_LINES)}
+    data = svc.admin.graphql(domain, token, query, variables)
+    if variables["lines"] < MAX_LINES and _lines_cut(data):
+        data = svc.admin.graphql(domain, token, query, variables | {"lines": MAX_LINES})
+    return data
+
+
+def _lines_cut(data: dict) -> bool:
+    nodes = (((data or {}).get("order") or {}).get("fulfillmentOrders") or {}).get("nodes") or []
+    pages = [(fo.get("lineItems") or {}).get("pageInfo") or {} for fo in nodes]
+    return any(page.get("hasNextPage") for page in pages)
+
+
+def read_plan(svc, shop_id: int, order_id: int,
+              lines: int) -> tuple[FulfilmentPlan | None, str | None]:
     """The order's open fulfilment orders and the stock at their locations (two small queries)."""
     domain, token = access_token(svc, shop_id)
-    data = svc.admin.graphql(domain, token, queries.ORDER_FULFILLMENT_ORDERS,
-                             {"id": id_to_gid("Order", order_id)})
+    data = read_fulfilment_orders(svc, domain, token, queries.ORDER_FULFILLMENT_ORDERS, order_id,
+                                  lines)
     try:
         fulfilment_orders = open_fulfilment_orders(data)
         inventory: dict = {}
@@ -69,7 +89,7 @@ def apply_order(svc, shop_id: int, snap: OrderSnapshot, source: str,
     plan, problem = None, None
     if _needs_plan(stored, snap):
         try:
-            plan, problem = read_plan(svc, shop_id, snap.shopify_id)
+            plan, problem = read_plan(svc, shop_id, snap.shopify_id, len(snap.line_items))
         except (ShopifyUnavailable, ShopifyAuthError) as exc:
             if not hold_if_unreadable:
                 raise

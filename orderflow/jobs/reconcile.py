@@ -2,29 +2,40 @@
 
 Per installed shop, on a schedule: make sure our order webhook subscriptions exist (Shopify deletes
 one after 48 hours of failed deliveries), then read every order Shopify updated since the last
-pass and process those we never received or hold an older version of.
+pass and process those we never received or hold an older version of. Last, check that recent
+fulfilments of ours are still in Shopify with their tracking (bought labels that never reached
+Shopify are the clock's: `schedule_shipping` pushes them again).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from ..integrations.shopify import queries
-from ..integrations.shopify.mapping import PayloadError, gid_to_id, order_from_graphql
-from ..models import Order, Shop, parse_time, utcnow
+from ..integrations.shopify.errors import ShopifyQueryError
+from ..integrations.shopify.mapping import PayloadError, gid_to_id, id_to_gid, order_from_graphql
+from ..models import Order, Shipment, Shop, parse_time, utcnow
 from ..orders import record, stored_version
 from ..queue import job
 from ..services import services
 from ..shop_access import ShopNotInstalled, access_token
 from .orders import apply_order
+from .shipping import tracking_input
 
 log = logging.getLogger(__name__)
 
 ORDER_SUBSCRIPTIONS = ("ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED")
 PAGE_SIZE = 100
+# Fulfilments checked in Shopify: those of the last two weeks, at most so many per pass, the
+# least recently checked first. Marks live in Shipment.selection (the schema has no column).
+CHECK_WINDOW = timedelta(days=14)
+CHECK_BATCH = 50
+CHECKED = "verified_at"
+CANCELLED_THERE = "cancelled_in_shopify_at"
 
 
 def ensure_subscriptions(svc, domain: str, token: str) -> list[str]:
@@ -105,7 +116,103 @@ def reconcile_shop(shop_id: int) -> int:
             log.error("reconciler skipped an order of %s: %s", domain, exc)
     with svc.db.session() as s, s.begin():
         s.get(Shop, shop_id).reconciled_through = started
+    repaired = check_fulfilments(svc, shop_id, domain, token)
+    if repaired:
+        log.info("reconciler repaired %d fulfilment(s) of %s", repaired, domain)
     return caught_up
+
+
+def _to_check(svc, shop_id: int) -> dict[int, list[int]]:
+    """Shipment ids by order id."""
+    checked = Shipment.selection[CHECKED].as_string()
+    with svc.db.session() as s:
+        rows = s.execute(select(Shipment.order_id, Shipment.id).where(
+            Shipment.shop_id == shop_id, Shipment.state == "fulfilled",
+            Shipment.shopify_fulfillment_id.is_not(None),
+            Shipment.fulfilled_at >= utcnow() - CHECK_WINDOW,
+            Shipment.selection[CANCELLED_THERE].as_string().is_(None),
+        ).order_by(checked.nulls_first(), Shipment.fulfilled_at).limit(CHECK_BATCH)).all()
+    by_order = defaultdict(list)
+    for order_id, shipment_id in rows:
+        by_order[order_id].append(shipment_id)
+    return by_order
+
+
+def check_fulfilments(svc, shop_id: int, domain: str, token: str) -> int:
+    """Every recent fulfilment of ours must be in Shopify with our tracking: put back tracking
+    that is missing or different; record, and leave be, one the merchant cancelled there.
+    Returns how many it repaired or recorded."""
+    changed = 0
+    for order_id, shipment_ids in _to_check(svc, shop_id).items():
+        try:
+            found = _fulfilments_in_shopify(svc, domain, token, order_id)
+            changed += sum(_check_one(svc, domain, token, i, found) for i in shipment_ids)
+        except (ShopifyQueryError, PayloadError, KeyError, TypeError, ValueError) as exc:
+            log.error("reconciler could not check the fulfilments of order %s: %s", order_id, exc)
+    return changed
+
+
+def _fulfilments_in_shopify(svc, domain: str, token: str, order_id: int) -> dict[str, dict]:
+    with svc.db.session() as s:
+        shopify_id = s.get(Order, order_id).shopify_id
+    data = svc.admin.graphql(domain, token, queries.ORDER_FULFILLMENTS,
+                             {"id": id_to_gid("Order", shopify_id)})
+    return {f["id"]: f for f in (data.get("order") or {}).get("fulfillments") or []}
+
+
+def _check_one(svc, domain: str, token: str, shipment_id: int, found: dict[str, dict]) -> bool:
+    with svc.db.session() as s:
+        shipment = s.get(Shipment, shipment_id)
+        numbers = [p.tracking_code for p in shipment.parcels if p.voided_at is None]
+        expected = tracking_input(shipment.carrier, numbers)
+        fulfillment_id = shipment.shopify_fulfillment_id
+    fulfillment = found.get(fulfillment_id)
+    news, marks = None, {CHECKED: utcnow().isoformat()}
+    if fulfillment is None:
+        log.warning("fulfilment %s of shipment %s is not among its order's in Shopify",
+                    fulfillment_id, shipment_id)
+    elif fulfillment.get("status") == "CANCELLED":
+        news = ("fulfilment_cancelled_in_shopify",
+                f"The fulfilment with tracking {', '.join(numbers)} was cancelled in Shopify;"
+                " it is not created again")
+        marks[CANCELLED_THERE] = marks[CHECKED]
+    elif _tracking_differs(fulfillment.get("trackingInfo") or [], expected):
+        _put_tracking_back(svc, domain, token, fulfillment_id, expected)
+        news = ("tracking_repaired", f"Shopify had {_described(fulfillment)} on the fulfilment;"
+                                     f" put back {expected['company']} {', '.join(numbers)}")
+    _note(svc, shipment_id, marks, news)
+    return news is not None
+
+
+def _tracking_differs(info: list[dict], expected: dict) -> bool:
+    numbers = sorted(t.get("number") for t in info if t.get("number"))
+    companies = {t.get("company") for t in info}
+    return numbers != sorted(expected["numbers"]) or companies != {expected["company"]}
+
+
+def _described(fulfillment: dict) -> str:
+    info = [t for t in fulfillment.get("trackingInfo") or [] if t.get("number")]
+    if not info:
+        return "no tracking"
+    return "tracking " + ", ".join(f"{t.get('company') or '?'} {t['number']}" for t in info)
+
+
+def _put_tracking_back(svc, domain: str, token: str, fulfillment_id: str, expected: dict) -> None:
+    """Without notifying the customer: the fulfilment's first notice already went out."""
+    result = svc.admin.graphql(domain, token, queries.FULFILLMENT_TRACKING_INFO_UPDATE, {
+        "fulfillmentId": fulfillment_id, "trackingInfoInput": expected, "notifyCustomer": False,
+    })["fulfillmentTrackingInfoUpdate"]
+    if result["userErrors"]:
+        raise PayloadError("Shopify refused the tracking: "
+                           + "; ".join(e["message"] for e in result["userErrors"]))
+
+
+def _note(svc, shipment_id: int, marks: dict, news: tuple[str, str] | None) -> None:
+    with svc.db.session() as s, s.begin():
+        shipment = s.get(Shipment, shipment_id)
+        shipment.selection = dict(shipment.selection or {}) | marks
+        if news is not None:
+            record(s, s.get(Order, shipment.order_id), *news, "reconciler")
 
 
 @job(queue="reconcile", timeout=600)

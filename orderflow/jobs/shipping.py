@@ -9,10 +9,11 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..fulfilment.carrier_selection import select_rate
 from ..fulfilment.order_states import OrderState
@@ -27,20 +28,22 @@ from ..integrations.easypost.statuses import shopify_company, tracking_url
 from ..integrations.shopify import queries
 from ..integrations.shopify.fulfilment_mapping import ShippableFulfilmentOrder, fulfilment_orders_to_ship
 from ..integrations.shopify.mapping import PayloadError, id_to_gid
-from ..models import Order, ParcelRow, Shipment, ShopSettings, utcnow
+from ..models import LineItem, Order, ParcelRow, Shipment, ShopSettings, utcnow
 from ..orders import record
 from ..queue import is_last_attempt, job
 from ..services import services
 from ..shipments import (
     all_bought, live_shipments, move_order, parcel_row, reliability, selection_json,
 )
-from ..shipping_settings import read_settings
+from ..shipping_settings import ShippingSettings, read_settings
 from ..shop_access import access_token
 from . import tracking
+from .orders import read_fulfilment_orders
 
 log = logging.getLogger(__name__)
 
 UNFINISHED = ("planned", "rated", "bought")  # a fulfilled shipment leaves room for more
+PUSH_MARK = "push_attempt"  # in Shipment.selection: a run may have sent fulfillmentCreate
 
 
 class NotReadyYet(RuntimeError):
@@ -93,40 +96,61 @@ def _address(data: dict | None) -> Address | None:
     return Address(**data) if data else None
 
 
+@dataclass(frozen=True)
+class _OrderToPlan:
+    id: int
+    shop_id: int
+    shopify_id: int
+    total: Decimal
+    lines: int
+    destination: Address | None
+    settings: ShippingSettings
+    busy: frozenset[str]  # fulfilment orders with a shipment under way
+    scores: dict  # on-time share per carrier service, for the selection policy
+
+
+def _order_to_plan(svc, order_id: int, on_demand: bool) -> _OrderToPlan | None:
+    """What planning needs from our database, read at once; None when there is nothing to do."""
+    with svc.db.session() as s:
+        order = s.get(Order, order_id)
+        if order is None or order.state != OrderState.READY.value:
+            return None
+        settings_row = s.get(ShopSettings, order.shop_id)
+        settings = read_settings(settings_row.data if settings_row else None, order.currency)
+        if settings.automation == "off" and not on_demand:
+            return None
+        busy = frozenset(sh.fulfillment_order_id for sh in live_shipments(s, order_id)
+                         if sh.state in UNFINISHED)
+        lines = s.scalar(select(func.count()).where(LineItem.order_id == order_id))
+        return _OrderToPlan(order.id, order.shop_id, order.shopify_id, order.total_price, lines,
+                            _address(order.shipping_address), settings, busy,
+                            reliability(s, order.shop_id))
+
+
 @job(queue="shipping", timeout=300)
 @fails_visibly("plan the shipment", _order_of_order)
 def plan_shipment(order_id: int, on_demand: bool = False) -> None:
     svc = services()
-    with svc.db.session() as s:
-        order = s.get(Order, order_id)
-        if order is None or order.state != OrderState.READY.value:
-            return
-        shop_id, shopify_id, currency = order.shop_id, order.shopify_id, order.currency
-        total = order.total_price
-        destination = _address(order.shipping_address)
-        settings_row = s.get(ShopSettings, shop_id)
-    settings = read_settings(settings_row.data if settings_row else None, currency)
-    if settings.automation == "off" and not on_demand:
+    order = _order_to_plan(svc, order_id, on_demand)
+    if order is None:
         return
-    domain, token = access_token(svc, shop_id)
-    data = svc.admin.graphql(domain, token, queries.FULFILLMENT_ORDERS_TO_SHIP,
-                             {"id": id_to_gid("Order", shopify_id)})
-    with svc.db.session() as s:
-        busy = {sh.fulfillment_order_id for sh in live_shipments(s, order_id) if sh.state in UNFINISHED}
+    domain, token = access_token(svc, order.shop_id)
+    data = read_fulfilment_orders(svc, domain, token, queries.FULFILLMENT_ORDERS_TO_SHIP,
+                                  order.shopify_id, order.lines)
     fulfilment_orders = [fo for fo in fulfilment_orders_to_ship(data)
-                         if fo.status != "ON_HOLD" and fo.id not in busy]
+                         if fo.status != "ON_HOLD" and fo.id not in order.busy]
     if not fulfilment_orders:
-        if busy:
+        if order.busy:
             return
         raise NotReadyYet(f"order {order_id} has no open fulfilment order yet")
     try:
-        verified = svc.carrier.verify_address(destination)
+        verified = svc.carrier.verify_address(order.destination)
     except AddressUndeliverable as exc:
         _hold(svc, order_id, f"The carrier cannot deliver to this address: {exc}")
         return
     for fo in fulfilment_orders:
-        _plan_one(svc, order_id, shop_id, fo, verified.address, settings,
-                  buy=settings.automation == "buy" and not on_demand, order_total=total)
+        _plan_one(svc, order, fo, verified.address,
+                  buy=order.settings.automation == "buy" and not on_demand)
 
 
 def _hold(svc, order_id: int, reason: str) -> None:
@@ -143,8 +167,10 @@ def _pack_item(line, settings) -> PackItem:
                     ships_alone=facts.ships_alone if facts else False)
 
 
-def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination, settings,
-              buy: bool, order_total) -> None:
+def _plan_one(svc, planned: _OrderToPlan, fo: ShippableFulfilmentOrder, destination,
+              buy: bool) -> None:
+    order_id, shop_id, settings = planned.id, planned.shop_id, planned.settings
+    order_total = planned.total
     packing = pack([_pack_item(line, settings) for line in fo.lines], settings.boxes, settings.packing)
     origin = settings.origin or fo.origin
     options = {"label_format": settings.label_format, "label_size": "4x6"}
@@ -158,9 +184,7 @@ def _plan_one(svc, order_id, shop_id, fo: ShippableFulfilmentOrder, destination,
         for n, p in enumerate(packing.parcels)
     ]
     offered = combine([c.rates for c in carrier_shipments])
-    with svc.db.session() as s:
-        scores = reliability(s, shop_id)
-    selection = select_rate(offered, settings.policy, scores)
+    selection = select_rate(offered, settings.policy, planned.scores)
     with svc.db.session() as s, s.begin():
         order = s.scalar(select(Order).where(Order.id == order_id).with_for_update())
         if any(sh.fulfillment_order_id == fo.id and sh.state in UNFINISHED
@@ -281,9 +305,12 @@ def _service(parcel: ParcelRow) -> str:
 @fails_visibly("create the fulfilment in Shopify", _order_of_shipment)
 def push_fulfilment(shipment_id: int) -> None:
     """Create the Shopify fulfilment once. The shipment row stays locked from the look-up to the
-    commit, so a second run waits and then finds the fulfilment; a run whose answer was lost
-    finds it in Shopify by our tracking numbers."""
+    commit, so a second run waits and then finds the fulfilment; a run after one that may have
+    reached Shopify (its answer lost, its worker killed) finds it there by our tracking numbers."""
     svc = services()
+    attempt = _mark_attempt(svc, shipment_id)
+    if attempt is None:
+        return
     with svc.db.session() as s, s.begin():
         shipment = s.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
         if shipment is None or shipment.shopify_fulfillment_id or shipment.state != "bought":
@@ -293,12 +320,14 @@ def push_fulfilment(shipment_id: int) -> None:
         notify = read_settings(settings_row.data if settings_row else None).notify_customer
         numbers = [p.tracking_code for p in shipment.parcels if p.voided_at is None]
         domain, token = access_token(svc, order.shop_id)
-        fulfillment_id = _existing_fulfilment(svc, domain, token, order.shopify_id, numbers)
+        fulfillment_id = None
+        if _may_exist(shipment, *attempt):
+            fulfillment_id = _existing_fulfilment(svc, domain, token, order.shopify_id, numbers)
         if fulfillment_id is None:
             fulfillment_id = _create_fulfilment(svc, domain, token, {
                 "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": shipment.fulfillment_order_id,
                                                  "fulfillmentOrderLineItems": shipment.lines}],
-                "trackingInfo": _tracking_info(shipment.carrier, numbers),
+                "trackingInfo": tracking_input(shipment.carrier, numbers),
                 "notifyCustomer": notify,
             })
         shipment.shopify_fulfillment_id, shipment.fulfilled_at = fulfillment_id, utcnow()
@@ -307,6 +336,27 @@ def push_fulfilment(shipment_id: int) -> None:
         move_order(s, order, OrderState.FULFILLED,
                    f"Fulfilled in Shopify with tracking {', '.join(numbers)}", "shipping")
     svc.queue.enqueue_many([tracking.start_tracking.call(shipment_id, job_id=f"track-{shipment_id}")])
+
+
+def _mark_attempt(svc, shipment_id: int) -> tuple[str, bool] | None:
+    """Commit a mark of this run before anything reaches Shopify: (the run's mark, whether an
+    earlier run left one), or None when there is nothing to push. The mark outlives a worker
+    killed after Shopify created the fulfilment but before our commit."""
+    with svc.db.session() as s, s.begin():
+        shipment = s.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
+        if shipment is None or shipment.shopify_fulfillment_id or shipment.state != "bought":
+            return None
+        selection = dict(shipment.selection or {})
+        earlier = PUSH_MARK in selection
+        mark = secrets.token_hex(8)
+        shipment.selection = selection | {PUSH_MARK: mark}
+        return mark, earlier
+
+
+def _may_exist(shipment: Shipment, mark: str, earlier: bool) -> bool:
+    """Only a run that found an earlier mark, or whose own mark another run has since replaced,
+    can find a fulfilment of ours in Shopify; the first run of a shipment skips the look-up."""
+    return earlier or (shipment.selection or {}).get(PUSH_MARK) != mark
 
 
 def _create_fulfilment(svc, domain: str, token: str, request: dict) -> str:
@@ -318,7 +368,7 @@ def _create_fulfilment(svc, domain: str, token: str, request: dict) -> str:
     return result["fulfillment"]["id"]
 
 
-def _tracking_info(carrier: str, numbers: list[str]) -> dict:
+def tracking_input(carrier: str, numbers: list[str]) -> dict:
     """Shopify's exact company name builds its own links; otherwise we give ours (notes, sec. 3)."""
     info = {"company": shopify_company(carrier) or carrier, "numbers": numbers}
     urls = [tracking_url(carrier, n) for n in numbers]

@@ -77,6 +77,7 @@ def admin_blueprint(core: SandboxCore) -> Blueprint:
         if not isinstance(body, dict) or not body.get("query"):
             return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400)
         answer = execute(Context(core, shop, version), body)
+        _slow_fulfillment_answer(core, body, answer)
         if _answer_lost(core, body, answer):
             return Response(_BAD_GATEWAY, status=502, mimetype="text/html",
                             headers={"X-Request-Id": str(uuid.uuid4())})
@@ -133,13 +134,26 @@ def _admin_fault(core: SandboxCore) -> Response | None:
     return answer
 
 
-def _answer_lost(core: SandboxCore, body: dict, answer: dict) -> bool:
-    """The `lose_fulfillment_answer` fault: a fulfillmentCreate that ran (whatever it
-    answered) gets a 502 instead, so the client cannot know whether it took effect."""
+def _created_fulfillment(body: dict, answer: dict) -> bool:
     if "data" not in answer:  # throttled or refused: nothing ran
         return False
     _, name = operation_header(body.get("query") or "")
-    if (name or body.get("operationName")) != "FulfillmentCreate":
+    return (name or body.get("operationName")) == "FulfillmentCreate"
+
+
+def _slow_fulfillment_answer(core: SandboxCore, body: dict, answer: dict) -> None:
+    """The `slow_fulfillment_answer_ms` fault: the fulfilment exists before its answer leaves
+    (a client killed meanwhile never learns its id)."""
+    with core.store.lock:
+        delay = core.store.faults.slow_fulfillment_answer_ms
+    if delay and _created_fulfillment(body, answer):
+        time.sleep(delay / 1000)
+
+
+def _answer_lost(core: SandboxCore, body: dict, answer: dict) -> bool:
+    """The `lose_fulfillment_answer` fault: a fulfillmentCreate that ran (whatever it
+    answered) gets a 502 instead, so the client cannot know whether it took effect."""
+    if not _created_fulfillment(body, answer):
         return False
     with core.store.lock:
         faults = core.store.faults

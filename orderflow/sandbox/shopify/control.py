@@ -9,6 +9,10 @@
     GET    /sandbox/shops/<domain>/orders/<id>              REST order, with `fulfillments`
     GET    /sandbox/shops/<domain>/orders/<id>/fulfillments REST fulfillments + notify_customer
     GET    /sandbox/shops/<domain>/fulfillments/<id>/events REST fulfillment events
+    PUT    /sandbox/shops/<domain>/fulfillments/<id>/tracking {company?, numbers?, urls?}: replace
+                                                             the tracking ({} strips it), no webhook
+    GET    /sandbox/shops/<domain>/api-usage                the cost bucket, THROTTLED answers,
+                                                             GraphQL operations answered, by name
     PUT    /sandbox/shops/<domain>/orders/<id>              partial edit -> orders/updated
     POST   /sandbox/shops/<domain>/orders/<id>/cancel       {reason?}
     POST   /sandbox/shops/<domain>/orders/<id>/hold         {reason?, reason_notes?}
@@ -32,6 +36,7 @@ from dataclasses import asdict, fields
 from flask import Blueprint, jsonify, request
 
 from . import orders as order_ops
+from .fulfillments import set_tracking
 from .core import SandboxCore
 from .graphql import WEBHOOK_TOPICS
 from .models import Faults, Shop
@@ -81,6 +86,13 @@ def _order_or_404(shop: Shop, order_id: str):
     return order
 
 
+def _fulfillment_or_404(shop: Shop, fulfillment_id: str):
+    fulfillment = shop.fulfillments.get(int(fulfillment_id)) if fulfillment_id.isdigit() else None
+    if fulfillment is None:
+        raise ControlError(404, f"unknown fulfillment {fulfillment_id}")
+    return fulfillment
+
+
 def control_blueprint(core: SandboxCore) -> Blueprint:
     bp = Blueprint("sandbox_control", __name__, url_prefix="/sandbox")
 
@@ -116,6 +128,13 @@ def _shop_routes(bp: Blueprint, core: SandboxCore) -> None:
     def get_shop(domain: str):
         with store.lock:
             return jsonify(shop_summary(_shop_or_404(core, domain)))
+
+    @bp.get("/shops/<domain>/api-usage")
+    def api_usage(domain: str):
+        bucket = store.bucket(_shop_or_404(core, domain).domain)
+        with store.lock:
+            return jsonify({"bucket": bucket.status(), "throttled": bucket.throttled,
+                            "operations": dict(bucket.operations)})
 
     @bp.post("/shops/<domain>/products")
     def add_product(domain: str):
@@ -180,11 +199,18 @@ def _order_routes(bp: Blueprint, core: SandboxCore) -> None:
     def fulfillment_events(domain: str, fulfillment_id: str):
         shop = _shop_or_404(core, domain)
         with store.lock:
-            fulfillment = shop.fulfillments.get(int(fulfillment_id)) \
-                if fulfillment_id.isdigit() else None
-            if fulfillment is None:
-                raise ControlError(404, f"unknown fulfillment {fulfillment_id}")
+            fulfillment = _fulfillment_or_404(shop, fulfillment_id)
             return jsonify([fulfillment_event_document(shop, e) for e in fulfillment.events])
+
+    @bp.put("/shops/<domain>/fulfillments/<fulfillment_id>/tracking")
+    def replace_tracking(domain: str, fulfillment_id: str):
+        """As if someone else (the merchant, another app) edited or removed the tracking."""
+        body, shop = _body(), _shop_or_404(core, domain)
+        with store.lock:
+            fulfillment = _fulfillment_or_404(shop, fulfillment_id)
+            set_tracking(fulfillment, body)
+            order = shop.orders[fulfillment.order_id]
+            return jsonify(fulfillment_document(order, fulfillment, notify_customer=True))
 
     @bp.put("/shops/<domain>/orders/<order_id>")
     def edit_order(domain: str, order_id: str):

@@ -1,5 +1,5 @@
-"""fulfillmentCreate, fulfillmentCancel and fulfillmentEventCreate: Shopify's input rules,
-then the state changes.
+"""fulfillmentCreate, fulfillmentTrackingInfoUpdate, fulfillmentCancel and fulfillmentEventCreate:
+Shopify's input rules, then the state changes.
 
 Functions here change state only (the caller holds the store lock); graphql.py emits the
 webhooks once the lock is released. Bad input *values* of the wrong type (a missing required
@@ -116,12 +116,13 @@ def _plan_group(fo: FulfillmentOrder, items, path: list[str], errors: list[dict]
     return plan
 
 
-def _tracking_errors(tracking) -> list[dict]:
+def _tracking_errors(tracking, path: tuple[str, ...] = ("fulfillment", "trackingInfo"),
+                    variable: tuple[str, str] = ("fulfillment", "FulfillmentInput!")) -> list[dict]:
     if tracking is None:
         return []
     if not isinstance(tracking, dict):
-        raise _invalid("fulfillment", "FulfillmentInput!", "trackingInfo")
-    path, errors = ["fulfillment", "trackingInfo"], []
+        raise _invalid(*variable, path[-1])
+    path, errors = list(path), []
     has = {key: tracking.get(key) not in (None, "", []) for key in
            ("number", "numbers", "url", "urls")}
     if has["number"] and has["numbers"]:
@@ -159,13 +160,7 @@ def create_fulfillment(store: Store, shop: Shop, plan: Plan, spec: dict,
     touched = {fo.id: fo for fo, _, _ in plan}
     for fo in touched.values():
         fo.status = "CLOSED" if all(ln.remaining == 0 for ln in fo.lines) else "IN_PROGRESS"
-    tracking = spec.get("trackingInfo") or {}
-    company = tracking.get("company") or None
-    numbers = [tracking["number"]] if tracking.get("number") else \
-        [str(n) for n in tracking.get("numbers") or []]
-    given = [tracking["url"]] if tracking.get("url") else list(tracking.get("urls") or [])
-    urls = [given[k] if k < len(given) and given[k] else tracking_url(company, number)
-            for k, number in enumerate(numbers)]
+    company, numbers, urls = _tracking_fields(spec.get("trackingInfo") or {})
     order.updated_at = next_update_time(order.updated_at)
     now = whole_seconds(utc_now())
     fulfillment = Fulfillment(
@@ -181,12 +176,59 @@ def create_fulfillment(store: Store, shop: Shop, plan: Plan, spec: dict,
     return order, fulfillment
 
 
+def _tracking_fields(tracking: dict) -> tuple[str | None, list[str], list[str | None]]:
+    """(company, numbers, urls) of a FulfillmentTrackingInput; a known company builds the URLs
+    that were not given."""
+    company = tracking.get("company") or None
+    numbers = [tracking["number"]] if tracking.get("number") else \
+        [str(n) for n in tracking.get("numbers") or []]
+    given = [tracking["url"]] if tracking.get("url") else list(tracking.get("urls") or [])
+    urls = [given[k] if k < len(given) and given[k] else tracking_url(company, number)
+            for k, number in enumerate(numbers)]
+    return company, numbers, urls
+
+
+def set_tracking(fulfillment: Fulfillment, tracking: dict) -> None:
+    """Replace the fulfilment's tracking (also the control API's way to strip it)."""
+    company, numbers, urls = _tracking_fields(tracking)
+    fulfillment.tracking_company = company
+    fulfillment.tracking_numbers, fulfillment.tracking_urls = numbers, urls
+    fulfillment.updated_at = next_update_time(fulfillment.updated_at)
+
+
 def _origin(raw: dict | None) -> dict | None:
     if not raw:
         return None
     return {"address1": raw.get("address1"), "address2": raw.get("address2"),
             "city": raw.get("city"), "country_code": raw.get("countryCode"),
             "province_code": raw.get("provinceCode"), "zip": raw.get("zip")}
+
+
+# --- fulfillmentTrackingInfoUpdate -------------------------------------------------------------
+
+
+def update_tracking(shop: Shop, raw_id, tracking,
+                    notify: bool | None) -> tuple[Fulfillment | None, list[dict]]:
+    """Replace a fulfilment's tracking company, numbers and URLs (FulfillmentTrackingInput has
+    fulfillmentCreate's trackingInfo rules). A cancelled fulfilment is refused (the message is
+    the sandbox's own wording)."""
+    if not isinstance(tracking, dict):
+        raise _invalid("trackingInfoInput", "FulfillmentTrackingInput!",
+                       "trackingInfoInput (Expected value to not be null)")
+    errors = _tracking_errors(tracking, ("trackingInfoInput",),
+                              ("trackingInfoInput", "FulfillmentTrackingInput!"))
+    fulfillment = shop.fulfillments.get(gid_id(raw_id, "Fulfillment") or -1)
+    if fulfillment is None:
+        errors.append(user_error(["fulfillmentId"], "Fulfillment does not exist."))
+    elif fulfillment.status == "CANCELLED":
+        errors.append(user_error(["fulfillmentId"], "Cannot update the tracking of a cancelled "
+                                                    "fulfillment."))
+    if errors:
+        return None, errors
+    set_tracking(fulfillment, tracking)
+    if notify is not None:
+        fulfillment.notify_customer = bool(notify)
+    return fulfillment, []
 
 
 # --- fulfillmentCancel -------------------------------------------------------------------------

@@ -57,6 +57,7 @@ def execute(ctx: Context, body: dict) -> dict:
     store, bucket = ctx.core.store, ctx.core.store.bucket(ctx.shop.domain)
     with store.lock:
         if _throttled(ctx, requested):
+            bucket.throttled += 1
             return _throttled_answer(requested, bucket.status())
         bucket.spend(requested)
         try:
@@ -66,6 +67,7 @@ def execute(ctx: Context, body: dict) -> dict:
             return _errors(exc.message, exc.code)
         actual = MUTATION_COST if mutation else actual_cost(operation.fields, data)
         bucket.spend(actual - requested)  # refund the difference, like Shopify
+        bucket.operations[name] += 1
         cost = _cost(requested, actual, bucket.status())
     for action in ctx.after:
         action()
@@ -261,6 +263,21 @@ def _fulfillment_create(ctx: Context):
     return {"fulfillmentCreate": resolve}
 
 
+def _tracking_info_update(ctx: Context):
+    def resolve(args: dict) -> dict:
+        shop = ctx.shop
+        fulfillment, errors = fulfillment_ops.update_tracking(
+            shop, args.get("fulfillmentId"), args.get("trackingInfoInput"),
+            args.get("notifyCustomer"))
+        if errors:
+            return {"fulfillment": None, "userErrors": errors}
+        body = fulfillment_document(shop.orders[fulfillment.order_id], fulfillment)
+        ctx.after.append(lambda: ctx.core.emit(shop, "fulfillments/update", body))
+        return {"fulfillment": nodes.fulfillment_node(fulfillment), "userErrors": []}
+
+    return {"fulfillmentTrackingInfoUpdate": resolve}
+
+
 def _fulfillment_cancel(ctx: Context):
     def resolve(args: dict) -> dict:
         store, shop = ctx.core.store, ctx.shop
@@ -313,6 +330,7 @@ OPERATIONS = {
     "WebhookSubscriptionCreate": _subscription_create,
     "WebhookSubscriptionDelete": _subscription_delete,
     "FulfillmentCreate": _fulfillment_create,
+    "FulfillmentTrackingInfoUpdate": _tracking_info_update,
     "FulfillmentCancel": _fulfillment_cancel,
     "FulfillmentEventCreate": _fulfillment_event_create,
     "FulfillmentEvents": _order,

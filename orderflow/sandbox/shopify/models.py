@@ -225,3 +225,4 @@ class Faults:
     hold_webhooks: bool = False
     reorder_webhooks: bool = False
     lose_fulfillment_answer: int = 0  # fulfillmentCreate succeeds, the answer is a 502
+    slow_fulfillment_answer_ms: int = 0  # fulfillmentCreate succeeds, its answer waits this long

@@ -59,7 +59,7 @@ def operation_header(text: str) -> tuple[str, str | None]:
 
 def read_operation(text: str, variables: dict | None) -> Operation:
     tokens = _TOKEN.findall(_strip(text))
-    return _Reader(tokens, variables or {}).operation()
+    return _Reader(tokens, dict(variables or {})).operation()
 
 
 def _strip(text: str) -> str:
@@ -86,11 +86,26 @@ class _Reader:
             kind = self.next()
             if self.peek() not in ("(", "{", "@"):
                 name = self.next()
-        depth = 0
-        while self.peek() != "{" or depth:  # skip variable definitions
-            token = self.next()
-            depth += {"(": 1, ")": -1}.get(token, 0)
+        if self.peek() == "(":
+            self.variable_defaults()
+        while self.peek() != "{":  # directives
+            self.next()
         return Operation(kind, name, self.selection())
+
+    def variable_defaults(self) -> None:
+        """`($first: Int = 5, $id: ID!)`: a variable the request leaves out takes its default."""
+        self.expect("(")
+        while self.peek() != ")":
+            name = self.next()
+            self.expect(":")
+            while self.peek() not in ("=", ")", "@") and not str(self.peek()).startswith("$"):
+                self.next()  # the type: Int, [ID!]!, ...
+            if self.peek() == "=":
+                self.next()
+                default = self.value()
+                self.vars.setdefault(name[1:], default)
+            self.skip_directives()
+        self.expect(")")
 
     def selection(self) -> list[Field]:
         self.expect("{")

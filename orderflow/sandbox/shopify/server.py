@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 
 from flask import Flask, jsonify
@@ -13,8 +14,43 @@ from .core import SandboxConfig, SandboxCore
 
 
 class _QuietHandler(WSGIRequestHandler):
+    """Keeps connections open, as Shopify does (werkzeug's handler closes each one after its
+    answer, so every API call paid for a new connection and a new server thread). The request
+    body is read in full and the answer sent with its length, so the connection is ready for the
+    next request; a chunked request body still closes it."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # a kept connection must not hold small answers back
+
     def log_request(self, *args, **kwargs) -> None:  # no access log lines
         pass
+
+    def run_wsgi(self) -> None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return super().run_wsgi()
+        environ = self.make_environ()
+        length = int(self.headers.get("Content-Length") or 0)
+        environ["wsgi.input"] = io.BytesIO(self.rfile.read(length))
+        started: list = []
+        body = _answer(self.server.app, environ, lambda status, headers, exc=None: started.extend(
+            [status, headers]))
+        code, _, reason = started[0].partition(" ")
+        self.send_response(int(code), reason)
+        for name, value in started[1]:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self._headers_buffer.append(b"\r\n" + (body if self.command != "HEAD" else b""))
+        self.flush_headers()  # headers and body in one write
+
+
+def _answer(app, environ: dict, start_response) -> bytes:
+    result = app(environ, start_response)
+    try:
+        return b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
 
 
 def create_app(core: SandboxCore) -> Flask:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from decimal import Decimal
 
 from .models import AccessToken, AuthCode, Faults, Location, RefreshToken, Shop, Variant
@@ -46,6 +47,10 @@ class ThrottleBucket:
     def __init__(self, maximum: float, restore: float):
         self.maximum, self.restore = float(maximum), float(restore)
         self._available, self._at = float(maximum), time.monotonic()
+        # What the shop's API client did, for tests and benchmarks: THROTTLED answers given,
+        # and operations answered (by name).
+        self.throttled = 0
+        self.operations: Counter[str] = Counter()
 
     def available(self) -> float:
         now = time.monotonic()
