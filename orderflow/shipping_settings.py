@@ -9,9 +9,7 @@ The document (`ShopSettings.data`), every key optional:
 - `origin`: the default ship-from address (`Address` fields); absent: the fulfilment order's
   assigned Shopify location's own address.
 - `origins`: ship-from addresses per Shopify location, `{"<location name>": {address}}`; they win
-  over `origin` for orders that location fulfils (`origin_for`). Not wired into planning yet:
-  `jobs/shipping.py` still uses `settings.origin or fo.origin`; it should call
-  `origin_for(settings, fo.location_name) or fo.origin`.
+  over `origin` for orders that location fulfils (`origin_for`).
 - `boxes`: `[{"name", "inner": [l, w, h, "in"|"cm"], "weight_g", "max_weight_g"}]`;
   `default_item`: `{"weight_g", "dimensions": [l, w, h, unit]}` for items Shopify gives no facts for.
 - `policy`: `{"mode", "excluded_carriers": ["UPS"], "excluded_services": [["UPS", "Ground"]],
@@ -23,7 +21,7 @@ The document (`ShopSettings.data`), every key optional:
   "colour", "reply_to", "alert_email"}`.
 - `carrier_account`: the shop's own EasyPost key, `{"label", "api_key": <encrypted with
   svc.box>, "last4", "mode": "test"|"production", "updated_at"}`; never stored or shown in clear.
-  Not used to buy labels yet: the carrier client still uses the app's own key.
+  The shop's addresses, rates, labels, refunds and trackers go through it (orderflow/carriers.py).
 """
 
 from __future__ import annotations

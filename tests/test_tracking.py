@@ -363,3 +363,17 @@ def test_an_out_for_delivery_email_the_delivery_overtook_is_not_sent(
     assert subjects(smtp_server) == [f"Your order {order['name']} has been delivered"]
     [late] = [n for n in notices(svc, "email") if n.kind == "out_for_delivery"]
     assert late.state == "skipped" and "delivered now" in late.error
+
+
+def test_a_shop_with_its_own_carrier_account_buys_and_tracks_through_it(
+        app, svc, sandbox, carrier, make_shop, control, smtp_server):
+    own = "EZTK" + "shopowned" * 3 + "K9Z1"
+    account = {"api_key": svc.box.encrypt(own), "last4": "K9Z1", "mode": "test"}
+    shop, order = shipped(app, sandbox, carrier, make_shop, control, smtp_server,
+                          carrier_account=account)
+    step(app, sandbox, carrier, "delivered")
+    used = carrier.stats()["requests_by_key"]
+    for call in ("address_create", "shipment_create", "shipment_buy", "tracker_create"):
+        assert any(k.startswith(call) and k.endswith("K9Z1") for k in used), used
+    assert not any(k.endswith(svc.settings.EASYPOST_API_KEY[-4:]) for k in used), used
+    assert shipment_row(svc, order["id"]).tracking_status == "delivered"

@@ -31,11 +31,12 @@ from ..integrations.shopify.mapping import PayloadError, id_to_gid
 from ..models import LineItem, Order, ParcelRow, Shipment, ShopSettings, utcnow
 from ..orders import record
 from ..queue import is_last_attempt, job
+from ..carriers import carrier_for
 from ..services import services
 from ..shipments import (
     all_bought, live_shipments, move_order, parcel_row, reliability, selection_json,
 )
-from ..shipping_settings import ShippingSettings, read_settings
+from ..shipping_settings import ShippingSettings, origin_for, read_settings
 from ..shop_access import access_token
 from . import tracking
 from .orders import read_fulfilment_orders
@@ -144,7 +145,7 @@ def plan_shipment(order_id: int, on_demand: bool = False) -> None:
             return
         raise NotReadyYet(f"order {order_id} has no open fulfilment order yet")
     try:
-        verified = svc.carrier.verify_address(order.destination)
+        verified = carrier_for(svc, order.shop_id).verify_address(order.destination)
     except AddressUndeliverable as exc:
         _hold(svc, order_id, f"The carrier cannot deliver to this address: {exc}")
         return
@@ -172,13 +173,14 @@ def _plan_one(svc, planned: _OrderToPlan, fo: ShippableFulfilmentOrder, destinat
     order_id, shop_id, settings = planned.id, planned.shop_id, planned.settings
     order_total = planned.total
     packing = pack([_pack_item(line, settings) for line in fo.lines], settings.boxes, settings.packing)
-    origin = settings.origin or fo.origin
+    origin = origin_for(settings, fo.location_name) or fo.origin
+    carrier = carrier_for(svc, shop_id)
     options = {"label_format": settings.label_format, "label_size": "4x6"}
     if settings.signature_above is not None and order_total > settings.signature_above:
         options["delivery_confirmation"] = "SIGNATURE"
     insure = settings.insure_above is not None and order_total > settings.insure_above
     carrier_shipments = [
-        svc.carrier.create_shipment(
+        carrier.create_shipment(
             destination, origin, parcel_to_easypost(*p.dimensions_in, p.weight_oz), options,
             reference=f"order-{order_id}-{fo.id.rsplit('/', 1)[-1]}-{n}")
         for n, p in enumerate(packing.parcels)
@@ -187,6 +189,8 @@ def _plan_one(svc, planned: _OrderToPlan, fo: ShippableFulfilmentOrder, destinat
     selection = select_rate(offered, settings.policy, planned.scores)
     with svc.db.session() as s, s.begin():
         order = s.scalar(select(Order).where(Order.id == order_id).with_for_update())
+        if order.state != OrderState.READY.value:
+            return  # held or cancelled while we rated: its carrier shipments cost nothing unbought
         if any(sh.fulfillment_order_id == fo.id and sh.state in UNFINISHED
                for sh in live_shipments(s, order_id)):
             return  # another run planned it first; its carrier shipments cost nothing unbought
@@ -253,10 +257,11 @@ def buy_label(parcel_id: int) -> None:
     if started is None:
         return
     parcel, retrying = started
-    bought = svc.carrier.retrieve(parcel.carrier_shipment_id) if retrying else None
+    carrier = carrier_for(svc, parcel.shop_id)
+    bought = carrier.retrieve(parcel.carrier_shipment_id) if retrying else None
     if bought is None or bought.label is None:
-        bought = _buy(svc, parcel)
-    label_bytes = svc.carrier.download(bought.label.url)
+        bought = _buy(carrier, parcel)
+    label_bytes = carrier.download(bought.label.url)
     with svc.db.session() as s, s.begin():
         # The shipment's lock first: two parcels finishing at once must not both see the other
         # unbought, or nobody would move the shipment on.
@@ -281,20 +286,20 @@ def buy_label(parcel_id: int) -> None:
         svc.queue.enqueue_many([push_fulfilment.call(ship_id, job_id=f"push-{ship_id}")])
 
 
-def _buy(svc, parcel: ParcelRow):
+def _buy(carrier, parcel: ParcelRow):
     try:
-        return svc.carrier.buy(parcel.carrier_shipment_id, parcel.rate_id, parcel.insurance)
+        return carrier.buy(parcel.carrier_shipment_id, parcel.rate_id, parcel.insurance)
     except (PostageExists, CarrierOutcomeUnknown):
-        found = svc.carrier.retrieve(parcel.carrier_shipment_id)
+        found = carrier.retrieve(parcel.carrier_shipment_id)
         if found.label is None:
             raise
         return found
     except RateUnavailable:
-        fresh = svc.carrier.rerate(parcel.carrier_shipment_id)
+        fresh = carrier.rerate(parcel.carrier_shipment_id)
         rate = next((r for r in fresh.rates if f"{r.carrier}/{r.service}" == _service(parcel)), None)
         if rate is None:
             raise
-        return svc.carrier.buy(parcel.carrier_shipment_id, rate.id, parcel.insurance)
+        return carrier.buy(parcel.carrier_shipment_id, rate.id, parcel.insurance)
 
 
 def _service(parcel: ParcelRow) -> str:
@@ -402,7 +407,8 @@ def void_shipment(shipment_id: int) -> None:
         to_refund = [(p.id, p.carrier_shipment_id) for p in shipment.parcels
                      if p.bought_at and not p.voided_at]
         fulfillment_id, shop_id = shipment.shopify_fulfillment_id, shipment.shop_id
-    statuses = {pid: svc.carrier.refund(carrier_id) for pid, carrier_id in to_refund}
+    carrier = carrier_for(svc, shop_id)
+    statuses = {pid: carrier.refund(carrier_id) for pid, carrier_id in to_refund}
     _record_refunds(svc, shipment_id, statuses)
     if fulfillment_id:
         _cancel_fulfilment(svc, shop_id, fulfillment_id)

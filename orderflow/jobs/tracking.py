@@ -21,6 +21,7 @@ from ..integrations.easypost.mapping import tracker_from_easypost
 from ..integrations.shopify.mapping import PayloadError
 from ..models import Alert, Order, ParcelRow, Shipment, utcnow
 from ..orders import record
+from ..carriers import carrier_for
 from ..queue import job
 from ..services import services
 from ..shipments import live_shipments, move_order
@@ -147,9 +148,10 @@ def start_tracking(shipment_id: int) -> None:
         if shipment is None or shipment.state != "fulfilled":
             return
         untracked = [(p.id, p.tracking_code) for p in _live_parcels(shipment) if not p.tracker_id]
-        carrier = shipment.carrier
+        name, shop_id = shipment.carrier, shipment.shop_id
+    carrier = carrier_for(svc, shop_id)
     for parcel_id, code in untracked:
-        apply_update(svc, parcel_id, svc.carrier.create_tracker(code, carrier), CARRIER_SOURCE)
+        apply_update(svc, parcel_id, carrier.create_tracker(code, name), CARRIER_SOURCE)
     with svc.db.session() as s, s.begin():
         shipment = s.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
         order = s.get(Order, shipment.order_id)
@@ -167,9 +169,10 @@ def poll_parcel(parcel_id: int) -> None:
         parcel = s.get(ParcelRow, parcel_id)
         if parcel is None or parcel.voided_at or not parcel.tracking_code:
             return
-        tracker_id, code, carrier = parcel.tracker_id, parcel.tracking_code, parcel.shipment.carrier
-    update = (svc.carrier.retrieve_tracker(tracker_id) if tracker_id
-              else svc.carrier.create_tracker(code, carrier))
+        tracker_id, code, name = parcel.tracker_id, parcel.tracking_code, parcel.shipment.carrier
+        carrier = carrier_for(svc, parcel.shop_id)
+    update = (carrier.retrieve_tracker(tracker_id) if tracker_id
+              else carrier.create_tracker(code, name))
     apply_update(svc, parcel_id, update, "carrier poll")
 
 

@@ -263,6 +263,7 @@ class SandboxEasyPost:
         check_key(request)
         with self.store.lock:
             self.store.stats["requests"][name] += 1
+            self.store.stats["keys"][f"{name} {api_key(request)[-4:]}"] += 1
         path = request.path
         hang = self.faults.take("timeout", path)
         if hang and faults["timeout_mode"] != "after":

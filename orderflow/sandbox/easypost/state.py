@@ -57,7 +57,8 @@ class Store:
             self._due: list = []
             self._codes = itertools.count(1)
             self.stats = {"buys": collections.Counter(), "buy_attempts": collections.Counter(),
-                          "refunds": collections.Counter(), "requests": collections.Counter()}
+                          "refunds": collections.Counter(), "requests": collections.Counter(),
+                          "keys": collections.Counter()}
 
     # ---- lookups -------------------------------------------------------------------------
     def get(self, table: dict, object_id: str) -> dict:
@@ -197,6 +198,7 @@ class Store:
                 "buys": dict(self.stats["buys"]), "buy_total": sum(self.stats["buys"].values()),
                 "buy_attempts": dict(self.stats["buy_attempts"]),
                 "refunds": dict(self.stats["refunds"]),
+                "requests_by_key": dict(self.stats["keys"]),  # "<operation> <last 4 of the key>"
                 "refund_total": sum(self.stats["refunds"].values()),
                 "refund_statuses": dict(refund_states),
                 "shipments": len(self.shipments), "addresses": len(self.addresses),
