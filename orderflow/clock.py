@@ -68,14 +68,7 @@ def schedule_shipping(svc) -> int:
     calls = ([shipping.plan_shipment.call(i, job_id=f"plan-{i}-{stamp}") for i in planning]
              + [shipping.buy_label.call(i, job_id=f"buy-{i}-{stamp}") for i in buying]
              + [shipping.push_fulfilment.call(i, job_id=f"push-{i}-{stamp}") for i in pushing])
-    if not calls:
-        return 0
-    try:
-        svc.queue.enqueue_many(calls)
-    except QueueUnavailable as exc:
-        log.warning("clock: shipping work waits for the queue: %s", exc)
-        return 0
-    return len(calls)
+    return _enqueue(svc, calls, "shipping")
 
 
 def schedule_tracking(svc) -> int:
@@ -94,12 +87,17 @@ def schedule_tracking(svc) -> int:
             calls += notices.due_calls(svc, s, stamp)
         except QueueUnavailable:
             pass
+    return _enqueue(svc, calls, "tracking")
+
+
+def _enqueue(svc, calls: list, what: str) -> int:
+    """How many were enqueued; none while the queue is down (the next pass finds them again)."""
     if not calls:
         return 0
     try:
         svc.queue.enqueue_many(calls)
     except QueueUnavailable as exc:
-        log.warning("clock: tracking work waits for the queue: %s", exc)
+        log.warning("clock: %s work waits for the queue: %s", what, exc)
         return 0
     return len(calls)
 
