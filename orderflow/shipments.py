@@ -7,7 +7,9 @@ from sqlalchemy import select
 from .fulfilment.order_states import OrderState, can_transition
 from .fulfilment.packing import carrier_billable_weight
 from .fulfilment.reliability import reliability_scores, reliability_table
+from .fulfilment.tracking_view import ParcelFacts, ShipmentFacts
 from .fulfilment.types import DeliveryRecord, Parcel, Rate, Selection
+from .integrations.easypost.statuses import tracking_url
 from .models import Order, ParcelRow, Shipment
 from .orders import record
 
@@ -66,3 +68,28 @@ def reliability(session, shop_id: int) -> dict[tuple[str, str], float]:
 def all_bought(shipment: Shipment) -> bool:
     return all(p.bought_at is not None and p.voided_at is None for p in shipment.parcels)
 
+
+def shipment_facts(shipment: Shipment) -> ShipmentFacts:
+    return ShipmentFacts(
+        status=shipment.tracking_status, promised=shipment.estimated_delivery,
+        delivered_at=shipment.delivered_at, proof=shipment.delivery_proof,
+        voided=shipment.state == "voided",
+        parcels=tuple(_parcel_facts(p, shipment.carrier or "") for p in shipment.parcels),
+    )
+
+
+def _parcel_facts(parcel, carrier: str) -> ParcelFacts:
+    events = parcel.tracking_events if isinstance(parcel.tracking_events, list) else []
+    counts = (parcel.contents or {}).get("items") or {}
+    return ParcelFacts(
+        carrier=carrier, tracking_code=parcel.tracking_code,
+        tracking_url=tracking_url(carrier, parcel.tracking_code or ""),
+        status=parcel.tracking_status, events=tuple(e for e in events if isinstance(e, dict)),
+        estimate=parcel.tracking_estimate, items=tuple(counts.items()),
+        voided=parcel.voided_at is not None,
+    )
+
+
+def item_titles(order: Order) -> dict[str, str]:
+    """Parcels list items by SKU when there is one; the customer knows them by title."""
+    return {line.sku: line.title for line in order.line_items if line.sku}

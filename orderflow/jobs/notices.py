@@ -21,6 +21,7 @@ from ..emails.render import customer_message, merchant_message
 from ..emails.send import MailNotSent, MailOutcomeUnknown
 from ..emails.unsubscribe import opted_out, unsubscribe_token
 from ..fulfilment import tracking as tk
+from ..fulfilment.tracking_view import items
 from ..integrations.easypost.statuses import tracking_url
 from ..integrations.shopify import queries
 from ..integrations.shopify.mapping import id_to_gid
@@ -28,6 +29,7 @@ from ..models import Alert, Notice, Order, Shipment, Shop, ShopSettings, utcnow
 from ..orders import record
 from ..queue import QueueUnavailable, is_last_attempt, job
 from ..services import services
+from ..shipments import item_titles, shipment_facts
 from ..shipping_settings import read_settings
 from ..shop_access import access_token
 
@@ -45,26 +47,27 @@ def _settings(s, order: Order):
 def plan(s, shipment: Shipment, order: Order, shipped: bool = False) -> list[Notice]:
     """The notices the shipment's status calls for that do not exist yet."""
     status = shipment.tracking_status
+    events = _events(shipment)
     have = {(n.channel, n.kind) for n in s.scalars(select(Notice).where(Notice.shipment_id == shipment.id))}
     wanted: list[tuple[str, str, str | None]] = []
     fulfilled = shipment.shopify_fulfillment_id is not None and shipment.state == "fulfilled"
     if fulfilled and status and tk.shopify_event(status):
         wanted.append(("shopify", tk.shopify_event(status), None))
-    if fulfilled and tk.delayed(status, _events(shipment)):
+    if fulfilled and tk.delayed(status, events):
         wanted.append(("shopify", "DELAYED", None))
     if fulfilled and order.email:
         kinds = _settings(s, order).emails.customer
         for kind in (["shipped"] if shipped else []) + [tk.customer_email_kind(status or "")]:
             if kind and kind in kinds:
                 wanted.append(("email", kind, order.email))
+    detail = _detail(shipment, events)
     made = [Notice(shop_id=shipment.shop_id, shipment_id=shipment.id, channel=channel, kind=kind,
-                   recipient=to, detail=_detail(shipment))
+                   recipient=to, detail=detail)
             for channel, kind, to in wanted if (channel, kind) not in have]
     s.add_all(made)
     alert = tk.alert_kind(status) if status else None
     if alert:
-        event = tk.latest(_events(shipment))
-        made += raise_alert(s, shipment, order, alert, tk.news(status, event))
+        made += raise_alert(s, shipment, order, alert, tk.news(status, tk.latest(events)))
     return made
 
 
@@ -73,11 +76,10 @@ def _events(shipment: Shipment) -> list[dict]:
                             for e in p.tracking_events or []], ())
 
 
-def _detail(shipment: Shipment) -> dict:
+def _detail(shipment: Shipment, events: list[dict]) -> dict:
     """What the news was when it was learnt: later news must not change what this notice says."""
-    event = tk.latest(_events(shipment))
     estimate = max((p.tracking_estimate for p in shipment.parcels if p.tracking_estimate), default=None)
-    return {"status": shipment.tracking_status, "event": event,
+    return {"status": shipment.tracking_status, "event": tk.latest(events),
             "estimate": estimate.isoformat() if estimate else None}
 
 
@@ -312,16 +314,12 @@ def _compose(svc, notice_id: int):
 
 def _customer_email(svc, notice: Notice, shipment: Shipment, order: Order) -> CustomerEmail:
     detail = notice.detail or {}
-    counts: dict[str, int] = {}
-    for parcel in shipment.parcels:
-        if parcel.voided_at is None:
-            for title, n in ((parcel.contents or {}).get("items") or {}).items():
-                counts[title] = counts.get(title, 0) + n
+    live = tuple(p for p in shipment_facts(shipment).parcels if not p.voided)
     proof = shipment.delivery_proof or {}
     estimate = detail.get("estimate")
     return CustomerEmail(
         kind=notice.kind, order_name=order.name, customer_name=_first_name(order),
-        items=tuple(Item(title, n) for title, n in counts.items()),
+        items=tuple(Item(title, n) for title, n in items(live, item_titles(order))),
         tracking=tuple(Tracking(shipment.carrier, shipment.service, code,
                                 tracking_url(shipment.carrier or "", code)) for code in _numbers(shipment)),
         estimated_delivery=(_date(estimate) if estimate else shipment.estimated_delivery),

@@ -7,22 +7,21 @@ identifies anyone (no address, email, phone, price or internal id).
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from flask import Blueprint, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..fulfilment.tracking_view import ParcelFacts, ShipmentFacts, tracking_page
-from ..integrations.easypost.statuses import tracking_url
+from ..emails.render import is_hex_colour, is_https_url
+from ..fulfilment.tracking_view import tracking_page
 from ..models import Order, Shipment, Shop, ShopSettings
 from ..services import services
+from ..shipments import item_titles, shipment_facts
 
 bp = Blueprint("tracking_page", __name__)
 
 # secrets.token_urlsafe(24) is 32 characters; the column leaves room for up to 43.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,43}")
-_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex",
@@ -61,36 +60,10 @@ def _context(token: str) -> dict | None:
             return None
         shipment, order, shop = found
         settings = s.get(ShopSettings, shop.id)
-        return {"page": tracking_page(_facts(shipment), _titles(order)),
+        return {"page": tracking_page(shipment_facts(shipment), item_titles(order)),
                 "shop_name": shop.name or shop.domain.removesuffix(".myshopify.com"),
                 "order_name": order.name, "carrier": shipment.carrier, "service": shipment.service,
                 **_branding(settings.data if settings else None)}
-
-
-def _facts(shipment: Shipment) -> ShipmentFacts:
-    return ShipmentFacts(
-        status=shipment.tracking_status, promised=shipment.estimated_delivery,
-        delivered_at=shipment.delivered_at, proof=shipment.delivery_proof,
-        voided=shipment.state == "voided",
-        parcels=tuple(_parcel(p, shipment.carrier or "") for p in shipment.parcels),
-    )
-
-
-def _parcel(parcel, carrier: str) -> ParcelFacts:
-    events = parcel.tracking_events if isinstance(parcel.tracking_events, list) else []
-    counts = (parcel.contents or {}).get("items") or {}
-    return ParcelFacts(
-        carrier=carrier, tracking_code=parcel.tracking_code,
-        tracking_url=tracking_url(carrier, parcel.tracking_code or ""),
-        status=parcel.tracking_status, events=tuple(e for e in events if isinstance(e, dict)),
-        estimate=parcel.tracking_estimate, items=tuple(counts.items()),
-        voided=parcel.voided_at is not None,
-    )
-
-
-def _titles(order: Order) -> dict[str, str]:
-    """Parcels list items by SKU when there is one; the customer knows them by title."""
-    return {line.sku: line.title for line in order.line_items if line.sku}
 
 
 def _branding(data: dict | None) -> dict:
@@ -98,12 +71,5 @@ def _branding(data: dict | None) -> dict:
     emails = (data or {}).get("emails")
     emails = emails if isinstance(emails, dict) else {}
     colour, logo = emails.get("colour"), emails.get("logo_url")
-    return {"colour": colour if isinstance(colour, str) and _COLOUR.fullmatch(colour) else None,
-            "logo_url": logo if _https_url(logo) else None}
-
-
-def _https_url(value) -> bool:
-    if not isinstance(value, str) or len(value) > 2000 or any(c.isspace() for c in value):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme == "https" and bool(parts.hostname)
+    return {"colour": colour if is_hex_colour(colour) else None,
+            "logo_url": logo if is_https_url(logo) else None}
