@@ -16,7 +16,7 @@ from .fulfilment.order_states import OrderState
 from .fulfilment.validation import PAYMENT_REASONS, UNKNOWN_PAYMENT
 from .jobs.shipping import buy_label, plan_shipment, void_shipment
 from .models import Order, ParcelRow, Shipment
-from .orders import MERCHANT_HOLD, record
+from .orders import MERCHANT_HOLD, SHIPPED_STATES, record
 from .queue import QueueUnavailable
 from .shipments import move_order
 
@@ -24,7 +24,6 @@ SHIPPING_CANCELLED = MERCHANT_HOLD
 SHOPIFY_HOLD = "Held in Shopify"  # how a fulfilment hold placed in Shopify starts its reason
 _UNPAID = tuple(PAYMENT_REASONS.values()) + (UNKNOWN_PAYMENT,)
 _NOT_BOUGHT = ("planned", "rated", "exception")
-_SHIPPED = ("fulfilled", "in_transit", "delivered")
 
 
 class Refused(Exception):
@@ -172,7 +171,7 @@ def cancel_shipping(svc, shop_id: int, order_id: int) -> None:
     """Stop shipping the order: quotes dropped, on hold until the merchant releases it."""
     with svc.db.session() as s, s.begin():
         order = _order(s, shop_id, order_id, lock=True)
-        if order.state in _SHIPPED:
+        if order.state in SHIPPED_STATES:
             raise Refused(409, "already_shipped", f"this order is {order.state}: it has already shipped")
         if order.state in (OrderState.CANCELLED.value, OrderState.NOTHING_TO_SHIP.value):
             raise Refused(409, "nothing_to_cancel", f"this order is {order.state}: nothing is shipped")

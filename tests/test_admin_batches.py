@@ -271,6 +271,7 @@ def test_png_labels_print_on_4x6_pages_and_zpl_labels_as_one_file(
         batch_id = started_batch(base_url, shop, [o.id for o in orders])
         drain(app, sandbox)
         parcels = bought_parcels(svc, [o.id for o in orders])
+        assert len(parcels) == len(orders) == 2
         page = httpx.get(page_url(base_url, shop, f"/batches/{batch_id}"))
         pdf = httpx.get(page_url(base_url, shop, f"/batches/{batch_id}/labels.pdf"))
         zpl = httpx.get(page_url(base_url, shop, f"/batches/{batch_id}/labels.zpl"))
@@ -280,5 +281,6 @@ def test_png_labels_print_on_4x6_pages_and_zpl_labels_as_one_file(
             assert all([round(float(v)) for v in p.mediabox[2:]] == [288, 432] for p in pages)
         else:
             assert pdf.status_code == 404 and "cannot hold" in page.text
+            assert zpl.status_code == 200
             assert zpl.content.count(b"^XA") == len(parcels)
             assert all(p.tracking_code.encode() in zpl.content for p in parcels)

@@ -270,6 +270,8 @@ def test_emails_respect_the_shops_choice_and_the_customers_unsubscribe(
     step(app, sandbox, carrier, "delivered")
     assert subjects(smtp_server) == []
     assert all(n.state in ("sent", "skipped") for n in notices(svc))
+    assert any(n.kind == "delivered" and n.state == "skipped" and "unsubscribed" in (n.error or "")
+               for n in notices(svc, "email"))
     assert orders_by_shopify_id(svc)[order2["id"]].state == "delivered"
 
 

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from flask import g, make_response, request, url_for
 
 from ..auth.install import shop_for_session
-from ..auth.views import PATCH_ID_TOKEN_PATH, request_input
+from ..auth.views import PATCH_ID_TOKEN_PATH, library_response, request_input
 from ..integrations.shopify.errors import ShopifyError
 from ..services import services
 from . import bp
@@ -22,9 +22,7 @@ def authenticate():
     body = request.get_data(as_text=True) if request.method == "POST" else ""
     result = svc.shopify_app.verify_app_home_req(request_input(body), PATCH_ID_TOKEN_PATH)
     if not result.ok:
-        response = make_response(result.response.body or "", result.response.status)
-        response.headers.update(result.response.headers)
-        return response
+        return library_response(result)
     try:
         g.shop = shop_for_session(svc, f"{result.shop}.myshopify.com", result.id_token)
     except ShopifyError as exc:

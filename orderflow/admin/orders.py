@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..fulfilment.order_states import OrderState
 from ..models import Alert, Customer, Notice, Order, OrderEvent, ParcelRow, Shipment
+from ..orders import SHIPPED_STATES
 from ..services import services
 from ..shipping_actions import SHIPPING_CANCELLED, SHOPIFY_HOLD, is_unpaid_hold
 from . import bp
@@ -270,7 +271,6 @@ def orders_show(order_id: int):
                                app_url=services().settings.APP_URL.rstrip("/"), **found)
 
 
-_SHIPPED = ("fulfilled", "in_transit", "delivered")
 
 
 def choices(order: Order, shipments: list[Shipment]) -> dict[str, bool]:
@@ -282,9 +282,9 @@ def choices(order: Order, shipments: list[Shipment]) -> dict[str, bool]:
         "held_in_shopify": held and SHOPIFY_HOLD in reason,
         "unpaid": held and is_unpaid_hold(reason),
         "rerate": order.state == "ready",
-        "void_first": live_label and order.state not in _SHIPPED,
+        "void_first": live_label and order.state not in SHIPPED_STATES,
         "cancel": not live_label and SHIPPING_CANCELLED not in reason
-        and order.state not in (*_SHIPPED, "cancelled", "nothing_to_ship"),
+        and order.state not in (*SHIPPED_STATES, "cancelled", "nothing_to_ship"),
     }
 
 

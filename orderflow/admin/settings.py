@@ -75,12 +75,13 @@ def _currency() -> str:
 def _save(shop_id: int, updates: dict, errors: dict, renames: dict) -> dict:
     """Merge the section's keys into the newest stored document and save it if the whole reads
     well; the problems, by form field, otherwise."""
+    currency = _currency()  # its own query: not while the settings row is locked
     with services().db.session() as s, s.begin():
         row = s.scalars(select(ShopSettings).where(ShopSettings.shop_id == shop_id)
                         .with_for_update()).one_or_none()
         candidate = {**(row.data if row else {}), **updates}
         candidate = {k: v for k, v in candidate.items() if v is not None}
-        problems = {**_renamed(settings_problems(candidate, _currency()), renames), **errors}
+        problems = {**_renamed(settings_problems(candidate, currency), renames), **errors}
         if problems:
             return problems
         if row is None:

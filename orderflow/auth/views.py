@@ -23,7 +23,7 @@ def request_input(body: str = "") -> dict:
             "body": body}
 
 
-def _library_response(result):
+def library_response(result):
     response = make_response(result.response.body or "", result.response.status)
     response.headers.update(result.response.headers)
     return response
@@ -31,7 +31,7 @@ def _library_response(result):
 
 @bp.get(PATCH_ID_TOKEN_PATH)
 def patch_id_token():
-    return _library_response(services().shopify_app.app_home_patch_id_token(request_input()))
+    return library_response(services().shopify_app.app_home_patch_id_token(request_input()))
 
 
 @bp.get("/auth/install")

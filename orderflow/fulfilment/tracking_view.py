@@ -1,13 +1,15 @@
 """What the customer's tracking page says, built from plain values: no Flask, no database.
 
-Statuses are the plain strings of `integrations.easypost.statuses.TrackingStatus`; the domain
-imports nothing of the adapters, so the few it needs are named here.
+Statuses are the plain strings of `integrations.easypost.statuses.TrackingStatus`; a shipment's
+status follows the one rule of `fulfilment.tracking.shipment_status`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+
+from .tracking import shipment_status
 
 LABEL_CREATED, IN_TRANSIT, OUT_FOR_DELIVERY = "label_created", "in_transit", "out_for_delivery"
 READY_FOR_PICKUP, DELIVERED = "ready_for_pickup", "delivered"
@@ -130,14 +132,7 @@ def overall_status(facts: ShipmentFacts, parcels: tuple[ParcelFacts, ...]) -> st
     one, else the least advanced. A fulfilled shipment has a label even before any scan."""
     if facts.voided or not parcels:
         return CANCELLED
-    if facts.status:
-        return facts.status
-    known = [p.status for p in parcels if p.status]
-    problems = [s for s in known if s in PROBLEMS]
-    if problems:
-        return problems[0]
-    steps = [s for s in known if s in _STEP_OF]
-    return min(steps, key=_STEP_OF.__getitem__) if steps else LABEL_CREATED
+    return facts.status or shipment_status(p.status for p in parcels)
 
 
 def progress(status: str, parcels: tuple[ParcelFacts, ...]) -> tuple[Step, ...]:
