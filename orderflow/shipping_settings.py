@@ -339,12 +339,19 @@ class ProductFacts:
 def _products(data) -> dict[str, ProductFacts]:
     if not isinstance(data, dict):
         raise SettingsError("products", "give an object keyed by SKU")
+    for sku, facts in data.items():
+        if not isinstance(facts, dict):
+            raise SettingsError(f"products.{sku}", "give an object: dimensions, ships_alone, weight_g")
     return {
         sku: ProductFacts(
             _dimensions(facts["dimensions"], f"products.{sku}.dimensions") if facts.get("dimensions") else None,
             bool(facts.get("ships_alone", False)), _decimal(facts, "weight_g", f"products.{sku}.weight_g"))
         for sku, facts in data.items()
     }
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _dim_rules(data) -> dict[str, DimRule]:
@@ -355,8 +362,11 @@ def _dim_rules(data) -> dict[str, DimRule]:
     for carrier, value in data.items():
         parts = value if isinstance(value, list) else [value]
         divisor, above = (parts + [None])[:2]
-        if not isinstance(divisor, int) or divisor <= 0:
+        if not _positive_int(divisor):
             raise SettingsError(f"dim_divisors.{carrier}", "give a positive whole number of in³ per lb")
+        if above is not None and not _positive_int(above):
+            raise SettingsError(f"dim_divisors.{carrier}", "give the volume it applies above as a "
+                                "positive whole number of in³")
         rules[carrier.casefold()] = DimRule(divisor, above)
     return rules
 

@@ -228,3 +228,14 @@ def test_settings_problems_checks_rules_between_settings_on_the_whole():
     assert set(settings_problems({"notify_customer": True})) == {"notify_customer"}
     assert settings_problems({"notify_customer": True, "emails": {"customer": ["delivered"]}}) == {}
     assert settings_problems({}) == {}
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"products": {"MUG": "big"}}, "products.MUG"),
+    ({"dim_divisors": {"UPS": [139, "large"]}}, "dim_divisors.UPS"),
+    ({"dim_divisors": {"UPS": True}}, "dim_divisors.UPS"),
+])
+def test_malformed_product_facts_and_dim_rules_are_named_not_crashed_on(data, field):
+    with pytest.raises(SettingsError) as refused:
+        read_settings(data)
+    assert refused.value.field == field
