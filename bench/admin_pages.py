@@ -409,7 +409,7 @@ class Bench:
         import psycopg
         from redis import Redis
 
-        from orderflow.migrate import upgrade
+        from orderflow.db.migrate import upgrade
         from orderflow.sandbox.shopify import SandboxShopify
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:

@@ -338,7 +338,7 @@ class Bench:
         import psycopg
         from redis import Redis
 
-        from orderflow.migrate import upgrade
+        from orderflow.db.migrate import upgrade
         from orderflow.sandbox.shopify import SandboxShopify
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -743,7 +743,7 @@ def cost_figures(result: dict) -> dict:
     """
     from orderflow.fulfilment.carrier_selection import select_rate
     from orderflow.fulfilment.types import Money, Rate
-    from orderflow.shipping_settings import read_settings
+    from orderflow.fulfilment.shop_settings import read_settings
 
     example = read_settings({"policy": EXAMPLE_POLICY}).policy
     parcels = defaultdict(list)

@@ -664,7 +664,7 @@ def seed(histories: list[History], shopify, shop_id: int, engine) -> dict:
     them after push_fulfilment and start_tracking (see the module's docstring)."""
     from sqlalchemy import insert
 
-    from orderflow.models import Notice, Order, OrderEvent, ParcelRow, Shipment
+    from orderflow.db.models import Notice, Order, OrderEvent, ParcelRow, Shipment
     from orderflow.sandbox.shopify import orders as sandbox_orders
     from orderflow.sandbox.shopify.fulfillments import create_fulfillment, plan_fulfillment
     from orderflow.sandbox.shopify.util import gid
@@ -979,7 +979,7 @@ class Bench:
         from sqlalchemy import create_engine
 
         from bench.tracking_app import BASELINE_TABLE
-        from orderflow.migrate import upgrade
+        from orderflow.db.migrate import upgrade
         from orderflow.sandbox.shopify import SandboxShopify
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -1431,7 +1431,7 @@ def main(argv=None) -> int:
     if generator == "wrk" and not shutil.which("wrk"):
         parser.error("wrk is not installed (apt-get install wrk), or use --generator python")
 
-    from orderflow.queue import QUEUES
+    from orderflow.queue.calls import QUEUES
 
     def on_term(signum, _frame):
         raise SystemExit(128 + signum)

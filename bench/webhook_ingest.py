@@ -745,7 +745,7 @@ def main(argv=None) -> int:
     from redis import Redis
 
     from bench.ingest_app import BASELINE_TABLE
-    from orderflow.migrate import upgrade
+    from orderflow.db.migrate import upgrade
 
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))

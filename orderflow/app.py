@@ -17,23 +17,10 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.extensions["orderflow"] = build_services(settings, app)
 
-    from .api import shipping as _shipping_routes, tracking as _tracking_routes  # noqa: F401
-    from .api import views as _order_routes  # noqa: F401
-    from .admin import bp as admin_bp
-    from .api.blueprint import bp as api_bp
-    from .auth.views import bp as auth_bp
-    from .emails.views import bp as emails_bp
-    from .tracking_page import bp as tracking_page_bp
-    from .webhooks import easypost as _carrier_hooks  # noqa: F401
-    from .webhooks.shopify import bp as webhooks_bp
+    from . import admin, api, auth, tracking, unsubscribe, webhooks
+    for package in (webhooks, auth, api, admin, unsubscribe, tracking):
+        app.register_blueprint(package.bp)
 
-    app.register_blueprint(webhooks_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(emails_bp)
-    app.register_blueprint(tracking_page_bp)
-
-    from .cli import register
+    from .cli.commands import register
     register(app)
     return app

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import httpx
 from flask import current_app
 from shopify_app import ShopifyApp
+from sqlalchemy import select
 
 from .config import Settings
-from .db import Database
+from .db.engine import Database
+from .db.models import Shop, ShopSettings
 from .integrations.easypost.client import EasyPostCarrier
 from .integrations.shopify.admin import ShopifyAdmin
 from .integrations.shopify.throttle import SharedBuckets
-from .integrations.shopify.tokens import ShopifyTokens
+from .integrations.shopify.tokens import ShopifyTokens, TokenSet
 from .integrations.shopify.transport import make_http_client
 from .secrets import SecretBox
+from .store.shops import ShopNotInstalled, store_tokens
 
 
 @dataclass
@@ -38,7 +43,7 @@ class Services:
 
 def build_services(settings: Settings, app) -> Services:
     from .emails.send import mailer_from_settings
-    from .queue import InlineQueue, RQQueue
+    from .queue.backends import InlineQueue, RQQueue
 
     shopify_app = ShopifyApp(
         client_id=settings.SHOPIFY_API_KEY, client_secret=settings.SHOPIFY_API_SECRET,
@@ -74,3 +79,56 @@ def shared_buckets(redis_url: str) -> SharedBuckets | None:
 
 def services() -> Services:
     return current_app.extensions["orderflow"]
+
+
+def _expiring(shop: Shop, margin: float) -> bool:
+    expires = shop.access_token_expires_at
+    if expires is None:
+        return False
+    return expires - timedelta(seconds=margin) <= datetime.now(timezone.utc)
+
+
+def access_token(svc, shop_id: int) -> tuple[str, str]:
+    """(domain, token) of an installed shop, refreshing the token first if it is about to lapse."""
+    margin = svc.settings.TOKEN_REFRESH_MARGIN_SECONDS
+    with svc.db.session() as s:
+        shop = s.get(Shop, shop_id)
+        if shop is None or not shop.installed:
+            raise ShopNotInstalled(f"shop {shop_id} is not installed")
+        if not _expiring(shop, margin):
+            return shop.domain, svc.box.decrypt(shop.access_token)
+    return _refresh(svc, shop_id, margin)
+
+
+def _refresh(svc, shop_id: int, margin: float) -> tuple[str, str]:
+    """Refresh under a row lock: refresh tokens are single-use, so only one worker may spend it."""
+    with svc.db.session() as s, s.begin():
+        shop = s.scalar(select(Shop).where(Shop.id == shop_id).with_for_update())
+        if shop is None or not shop.installed:
+            raise ShopNotInstalled(f"shop {shop_id} is not installed")
+        if _expiring(shop, margin):
+            current = TokenSet(
+                access_token=svc.box.decrypt(shop.access_token), scope=shop.scopes or "",
+                expires_at=shop.access_token_expires_at,
+                refresh_token=svc.box.decrypt(shop.refresh_token),
+                refresh_expires_at=shop.refresh_token_expires_at,
+            )
+            store_tokens(shop, svc.tokens.refresh(shop.domain, current), svc.box)
+        return shop.domain, svc.box.decrypt(shop.access_token)
+
+
+def carrier_for(svc, shop_id: int) -> EasyPostCarrier:
+    with svc.db.session() as s:
+        row = s.get(ShopSettings, shop_id)
+        account = (row.data or {}).get("carrier_account") if row else None
+    encrypted = account.get("api_key") if isinstance(account, dict) else None
+    if not encrypted:
+        return svc.carrier
+    conf = svc.settings
+    return _client(svc.box.decrypt(encrypted), conf.EASYPOST_API_BASE, conf.EASYPOST_TIMEOUT)
+
+
+@functools.lru_cache(maxsize=256)
+def _client(api_key: str, api_base: str, timeout: float) -> EasyPostCarrier:
+    """One client per key and process: it keeps its connections."""
+    return EasyPostCarrier(api_key, api_base, timeout)

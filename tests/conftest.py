@@ -17,10 +17,10 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from orderflow import create_app
-from orderflow import outbox
-from orderflow.queue import QUEUES
-from orderflow.migrate import upgrade
-from orderflow.models import Shop, ShopSettings
+from orderflow.queue import outbox
+from orderflow.queue.calls import QUEUES
+from orderflow.db.migrate import upgrade
+from orderflow.db.models import Shop, ShopSettings
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")

@@ -16,7 +16,7 @@ from redis import Redis
 from sqlalchemy import select, text
 
 from orderflow.jobs.batches import buy_batch
-from orderflow.models import Batch
+from orderflow.db.models import Batch
 
 from .admin import admin_visit, page_url
 from .browser import ARTIFACTS

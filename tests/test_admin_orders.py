@@ -10,7 +10,7 @@ from decimal import Decimal
 import httpx
 from sqlalchemy import event, select, text
 
-from orderflow.models import Customer, Order, ParcelRow, Shipment, Shop
+from orderflow.db.models import Customer, Order, ParcelRow, Shipment, Shop
 
 from .admin import admin_visit, page_url
 from .conftest import drain
@@ -365,7 +365,7 @@ def test_a_hold_placed_in_shopify_is_released_there(app, svc, make_shop, base_ur
 def test_every_refusal_has_a_message_for_the_merchant():
     import inspect
 
-    from orderflow import shipping_actions
+    from orderflow.actions import shipping as shipping_actions
     from orderflow.admin.auth import FLASHES
     codes = set(re.findall(r'Refused\(\d+, "(\w+)"', inspect.getsource(shipping_actions))) - {"not_found"}
     assert codes and {f"order_{code}" for code in codes} <= set(FLASHES)

@@ -12,8 +12,8 @@ from decimal import Decimal
 import httpx
 from sqlalchemy import event, func, select
 
-from orderflow.models import Order, ParcelRow, Shipment, Shop
-from orderflow.shipments import reliability
+from orderflow.db.models import Order, ParcelRow, Shipment, Shop
+from orderflow.store.shipments import reliability
 
 from .admin import admin_visit, page_url
 from .conftest import drain

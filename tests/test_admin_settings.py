@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from orderflow.models import Shop, ShopSettings
+from orderflow.db.models import Shop, ShopSettings
 
 from .admin import admin_visit, page_url
 from .conftest import session_token

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import text
 
 from orderflow.integrations.shopify.oauth import query_hmac
-from orderflow.shop_access import access_token
+from orderflow.services import access_token
 
 from .conftest import API_SECRET
 

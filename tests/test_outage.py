@@ -12,7 +12,8 @@ from redis import Redis
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from orderflow import create_app, outbox
+from orderflow import create_app
+from orderflow.queue import outbox
 
 from .conftest import drain, free_port, settings_for, waiting
 from .test_api import place

@@ -8,7 +8,7 @@ from .test_api import place
 
 
 def test_an_order_whose_webhook_never_came_is_recovered(app, svc, sandbox, make_shop, control):
-    from orderflow.clock import schedule_reconciles
+    from orderflow.queue.clock import schedule_reconciles
     shop = make_shop()
     control.post("/sandbox/faults", json={"drop_webhooks": 1})
     missed = place(control, shop)
@@ -31,7 +31,7 @@ def test_removed_webhook_subscriptions_are_created_again(app, svc, sandbox, make
     listed = control.get(f"/sandbox/shops/{shop}/webhook-subscriptions").json()
     assert "ORDERS_CREATE" not in {s["topic"] for s in listed}
     with app.app_context():
-        from orderflow.models import Shop
+        from orderflow.db.models import Shop
         with svc.db.session() as s:
             shop_id = s.query(Shop).filter_by(domain=shop).one().id
         reconcile_shop(shop_id)
@@ -54,7 +54,7 @@ def shipped(app, svc, sandbox, make_shop, control):
 
 def reconcile(app, svc, shop: str) -> None:
     from orderflow.jobs.reconcile import reconcile_shop
-    from orderflow.models import Shop
+    from orderflow.db.models import Shop
     with app.app_context():
         with svc.db.session() as s:
             shop_id = s.query(Shop).filter_by(domain=shop).one().id
@@ -102,8 +102,8 @@ def test_a_fulfilment_cancelled_in_shopify_is_recorded_not_created_again(
     control.post(f"/sandbox/shops/{shop}/orders/{order['id']}/cancel",
                  json={"deliver": False}).raise_for_status()
     from orderflow.integrations.shopify import queries
-    from orderflow.models import Shop
-    from orderflow.shop_access import access_token
+    from orderflow.db.models import Shop
+    from orderflow.services import access_token
     with app.app_context(), svc.db.session() as s:
         domain, token = access_token(svc, s.query(Shop).filter_by(domain=shop).one().id)
     svc.admin.graphql(domain, token, queries.FULFILLMENT_CANCEL,
@@ -117,7 +117,7 @@ def test_a_fulfilment_cancelled_in_shopify_is_recorded_not_created_again(
 
 def test_a_fulfilment_as_we_left_it_changes_nothing_but_its_check_mark(
         app, svc, sandbox, make_shop, control):
-    from orderflow.models import Shipment
+    from orderflow.db.models import Shipment
     shop, order, fulfilment = shipped(app, svc, sandbox, make_shop, control)
     before = timeline(svc, order["id"])
     reconcile(app, svc, shop)

@@ -203,7 +203,7 @@ def test_shop_rules_insure_require_signature_and_per_sku_facts_shape_the_parcels
 
 def test_a_carrier_service_often_late_for_this_shop_loses_its_place(app, svc, sandbox, make_shop, control):
     from datetime import date, datetime, timezone
-    from orderflow.models import Shipment, Shop
+    from orderflow.db.models import Shipment, Shop
     shop = make_shop(automation="plan", policy={"mode": "cheapest", "min_reliability": 0.8})
     first = place(control, shop)
     drain(app, sandbox)
@@ -229,8 +229,8 @@ def test_a_carrier_service_often_late_for_this_shop_loses_its_place(app, svc, sa
 
 def test_lines_reopened_in_shopify_get_a_second_shipment(app, svc, sandbox, carrier, make_shop, control):
     from orderflow.integrations.shopify import queries
-    from orderflow.models import Shop
-    from orderflow.shop_access import access_token
+    from orderflow.db.models import Shop
+    from orderflow.services import access_token
     shop = make_shop(automation="buy")
     order = place(control, shop)
     drain(app, sandbox)

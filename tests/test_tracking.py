@@ -17,9 +17,9 @@ import pytest
 from rq import Queue, SimpleWorker
 from sqlalchemy import text
 
-from orderflow import outbox
+from orderflow.queue import outbox
 
-from orderflow.clock import schedule_tracking
+from orderflow.queue.clock import schedule_tracking
 from orderflow.sandbox.easypost.webhooks import signature
 
 from .conftest import CARRIER_WEBHOOK_SECRET, drain, session_token

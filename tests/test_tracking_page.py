@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from orderflow.models import LineItem, Order, ParcelRow, Shipment, Shop, ShopSettings
+from orderflow.db.models import LineItem, Order, ParcelRow, Shipment, Shop, ShopSettings
 
 from .browser import DESKTOP, PHONE, visit
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from orderflow.clock import schedule_shipping
+from orderflow.queue.clock import schedule_shipping
 from orderflow.jobs.shipping import buy_label
 
 from .conftest import drain

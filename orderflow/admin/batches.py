@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..jobs.batches import resume_if_lost, start
-from ..models import Batch, Order, ParcelRow, Shipment
-from ..queue import QueueUnavailable
+from ..db.models import Batch, Order, ParcelRow, Shipment
+from ..queue.calls import QueueUnavailable
 from ..services import services
 from . import bp
 from .auth import FLASHES, redirect_to

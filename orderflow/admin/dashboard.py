@@ -7,7 +7,7 @@ from datetime import datetime, time, timezone
 from flask import g, render_template
 from sqlalchemy import func, select
 
-from ..models import Alert, Order, ParcelRow, Shipment
+from ..db.models import Alert, Order, ParcelRow, Shipment
 from ..services import services
 from . import bp
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Response, g, render_template, request
 
-from .. import shipping_actions as actions
+from ..actions import shipping as actions
 from ..services import services
 from . import bp
 from .auth import FLASHES, redirect_to

@@ -20,10 +20,10 @@ from sqlalchemy import and_, func, or_, select, text, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..fulfilment.order_states import OrderState
-from ..models import Alert, Customer, Notice, Order, OrderEvent, ParcelRow, Shipment
-from ..orders import SHIPPED_STATES
+from ..db.models import Alert, Customer, Notice, Order, OrderEvent, ParcelRow, Shipment
+from ..store.orders import SHIPPED_STATES
 from ..services import services
-from ..shipping_actions import SHIPPING_CANCELLED, SHOPIFY_HOLD, is_unpaid_hold
+from ..actions.shipping import SHIPPING_CANCELLED, SHOPIFY_HOLD, is_unpaid_hold
 from . import bp
 
 PAGE_SIZES = (10, 25, 50, 100)

@@ -17,7 +17,7 @@ from flask import g, render_template, request
 from sqlalchemy import Date, and_, case, cast, distinct, func, literal_column, select
 
 from ..fulfilment.reliability import DEFAULT_PRIOR, posterior_mean
-from ..models import ParcelRow, Shipment
+from ..db.models import ParcelRow, Shipment
 from ..services import services
 from . import bp
 from .charts import bucket_label, bucket_of, buckets, line, share_bars, stacked_bars

@@ -22,11 +22,10 @@ from ..emails.render import (
     DEFAULT_COLOUR, KINDS, Brand, CustomerEmail, Item, Tracking, Wording, customer_message,
     safe_brand,
 )
-from ..models import Order, ShopSettings
+from ..db.models import Order, ShopSettings
 from ..services import services
-from ..shipping_settings import (
-    ADDRESS_FIELDS, DEFAULT_BOXES, DEFAULT_PACKING, SettingsError,
-    carrier_key_mode, carrier_key_problem, read_settings, settings_problems,
+from ..fulfilment.shop_settings import (
+    ADDRESS_FIELDS, DEFAULT_BOXES, DEFAULT_PACKING, SettingsError, carrier_key_mode, carrier_key_problem, read_settings, settings_problems,
 )
 from . import bp
 from .auth import FLASHES, redirect_to

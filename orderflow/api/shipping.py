@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify, request
 
-from .. import shipping_actions as actions
-from ..models import Shipment
+from ..actions import shipping as actions
+from ..db.models import Shipment
 from ..services import services
-from .blueprint import bp, error_response
+from . import bp
+from .auth import error_response
 
 
 def shipment_json(shipment: Shipment) -> dict:

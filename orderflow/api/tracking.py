@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from sqlalchemy import select
 
-from ..models import Alert, Notice, Order, utcnow
+from ..db.models import Alert, Notice, Order, utcnow
 from ..services import services
-from .blueprint import bp, error_response
+from . import bp
+from .auth import error_response
 
 
 def alert_json(alert: Alert, order: Order) -> dict:

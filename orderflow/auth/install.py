@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from ..jobs.reconcile import after_install
-from ..models import Shop
-from ..queue import QueueUnavailable
-from ..shop_access import install
+from ..db.models import Shop
+from ..queue.calls import QueueUnavailable
+from ..store.shops import install
 
 log = logging.getLogger(__name__)
 

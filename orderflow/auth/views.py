@@ -5,14 +5,13 @@ from __future__ import annotations
 import secrets
 import time
 
-from flask import Blueprint, make_response, redirect, render_template, request, session
+from flask import make_response, redirect, render_template, request, session
 
 from ..integrations.shopify.errors import ShopifyError
 from ..integrations.shopify.oauth import authorize_url, valid_shop_domain, verify_query_hmac
 from ..services import services
+from . import bp
 from .install import complete_install
-
-bp = Blueprint("auth", __name__)
 
 PATCH_ID_TOKEN_PATH = "/auth/patch-id-token"
 _CALLBACK_MAX_AGE = 600

@@ -10,7 +10,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..models import EmailOptOut, utcnow
+from ..db.models import EmailOptOut, utcnow
 
 
 def _serializer(secret_key: str) -> URLSafeSerializer:

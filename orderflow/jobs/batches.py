@@ -15,11 +15,11 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import select
 
 from ..fulfilment.order_states import OrderState
-from ..models import Batch, Order, ParcelRow, Shipment, utcnow
-from ..orders import SHIPPED_STATES, record
-from ..queue import QueueUnavailable, is_last_attempt, job
+from ..db.models import Batch, Order, ParcelRow, Shipment, utcnow
+from ..store.orders import SHIPPED_STATES, record
+from ..queue.calls import QueueUnavailable, is_last_attempt, job
 from ..services import services
-from ..shipments import live_shipments
+from ..store.shipments import live_shipments
 from .shipping import NotReadyYet, buy_label, plan_shipment, purchase_lease
 
 log = logging.getLogger(__name__)

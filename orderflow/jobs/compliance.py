@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import delete, or_, select, update
 
-from ..models import (
+from ..db.models import (
     Customer, DataRequest, LineItem, Order, OrderEvent, Shop, WebhookDelivery, utcnow,
 )
-from ..orders import record
-from .claims import claim, finish
+from ..store.orders import record
+from ..store.deliveries import claim, finish
 
 _KEEP_FOR_ACCOUNTING = ("country_code", "province_code", "country", "province")
 

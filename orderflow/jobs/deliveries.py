@@ -7,13 +7,13 @@ import logging
 
 from ..integrations.shopify.errors import ShopifyQueryError
 from ..integrations.shopify.mapping import PayloadError, order_from_webhook
-from ..models import Order, WebhookDelivery
-from ..orders import mark_exception
-from ..queue import job
+from ..db.models import Order, WebhookDelivery
+from ..store.orders import mark_exception
+from ..queue.calls import job
 from ..services import services
-from ..shop_access import ShopNotInstalled
+from ..store.shops import ShopNotInstalled
 from . import compliance, tracking
-from .claims import claim, finish
+from ..store.deliveries import claim, finish
 from .orders import apply_order
 
 log = logging.getLogger(__name__)

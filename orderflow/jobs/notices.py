@@ -25,13 +25,13 @@ from ..fulfilment.tracking_view import items
 from ..integrations.easypost.statuses import tracking_url
 from ..integrations.shopify import queries
 from ..integrations.shopify.mapping import id_to_gid
-from ..models import Alert, Notice, Order, Shipment, Shop, ShopSettings, utcnow
-from ..orders import record
-from ..queue import QueueUnavailable, is_last_attempt, job
+from ..db.models import Alert, Notice, Order, Shipment, Shop, ShopSettings, utcnow
+from ..store.orders import record
+from ..queue.calls import QueueUnavailable, is_last_attempt, job
 from ..services import services
-from ..shipments import item_titles, shipment_facts
-from ..shipping_settings import read_settings
-from ..shop_access import access_token
+from ..store.shipments import item_titles, shipment_facts
+from ..fulfilment.shop_settings import read_settings
+from ..services import access_token
 
 log = logging.getLogger(__name__)
 

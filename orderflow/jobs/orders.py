@@ -14,11 +14,11 @@ from ..integrations.shopify.errors import ShopifyAuthError, ShopifyUnavailable
 from ..integrations.shopify.mapping import (
     PayloadError, fulfilment_plan, id_to_gid, inventory_levels, open_fulfilment_orders,
 )
-from ..models import Order
-from ..orders import SHIPPED_STATES, apply_snapshot, stored_version
-from ..queue import QueueUnavailable
-from ..shop_access import access_token
-from .claims import claim, finish
+from ..db.models import Order
+from ..store.orders import SHIPPED_STATES, apply_snapshot, stored_version
+from ..queue.calls import QueueUnavailable
+from ..services import access_token
+from ..store.deliveries import claim, finish
 
 log = logging.getLogger(__name__)
 

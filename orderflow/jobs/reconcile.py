@@ -18,11 +18,12 @@ from sqlalchemy import select
 from ..integrations.shopify import queries
 from ..integrations.shopify.errors import ShopifyQueryError
 from ..integrations.shopify.mapping import PayloadError, gid_to_id, id_to_gid, order_from_graphql
-from ..models import Order, Shipment, Shop, parse_time, utcnow
-from ..orders import record, stored_version
-from ..queue import job
+from ..db.models import Order, Shipment, Shop, parse_time, utcnow
+from ..store.orders import record, stored_version
+from ..queue.calls import job
 from ..services import services
-from ..shop_access import ShopNotInstalled, access_token
+from ..services import access_token
+from ..store.shops import ShopNotInstalled
 from .orders import apply_order
 from .shipping import tracking_input
 

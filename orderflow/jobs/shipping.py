@@ -28,16 +28,16 @@ from ..integrations.easypost.statuses import shopify_company, tracking_url
 from ..integrations.shopify import queries
 from ..integrations.shopify.fulfilment_mapping import ShippableFulfilmentOrder, fulfilment_orders_to_ship
 from ..integrations.shopify.mapping import PayloadError, id_to_gid
-from ..models import LineItem, Order, ParcelRow, Shipment, ShopSettings, utcnow
-from ..orders import record
-from ..queue import is_last_attempt, job
-from ..carriers import carrier_for
+from ..db.models import LineItem, Order, ParcelRow, Shipment, ShopSettings, utcnow
+from ..store.orders import record
+from ..queue.calls import is_last_attempt, job
+from ..services import carrier_for
 from ..services import services
-from ..shipments import (
+from ..store.shipments import (
     all_bought, live_shipments, move_order, parcel_row, reliability, selection_json,
 )
-from ..shipping_settings import ShippingSettings, origin_for, read_settings
-from ..shop_access import access_token
+from ..fulfilment.shop_settings import ShippingSettings, origin_for, read_settings
+from ..services import access_token
 from . import tracking
 from .orders import read_fulfilment_orders
 

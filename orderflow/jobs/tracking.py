@@ -19,14 +19,14 @@ from ..fulfilment.types import TrackerUpdate
 from ..integrations.easypost.errors import CarrierResponseError
 from ..integrations.easypost.mapping import tracker_from_easypost
 from ..integrations.shopify.mapping import PayloadError
-from ..models import Alert, Order, ParcelRow, Shipment, utcnow
-from ..orders import record
-from ..carriers import carrier_for
-from ..queue import job
+from ..db.models import Alert, Order, ParcelRow, Shipment, utcnow
+from ..store.orders import record
+from ..services import carrier_for
+from ..queue.calls import job
 from ..services import services
-from ..shipments import live_shipments, move_order
+from ..store.shipments import live_shipments, move_order
 from . import notices
-from .claims import claim, finish
+from ..store.deliveries import claim, finish
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from ..integrations.easypost.client import validate_webhook
 from ..integrations.easypost.errors import CarrierResponseError, WebhookSignatureError
 from ..jobs.deliveries import CARRIER_TOPICS
 from ..services import services
-from .shopify import bp
+from . import bp
 
 _RECORD = text("""
     INSERT INTO webhook_deliveries

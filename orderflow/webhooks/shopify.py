@@ -13,14 +13,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import orjson
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 from sqlalchemy import DateTime, bindparam, text
 
 from ..integrations.shopify.oauth import valid_shop_domain
 from ..jobs.deliveries import COMPLIANCE_TOPICS, TOPICS
 from ..services import services
-
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+from . import bp
 
 _RECORD = text("""
     INSERT INTO webhook_deliveries

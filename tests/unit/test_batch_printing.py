@@ -9,7 +9,7 @@ from io import BytesIO
 from pypdf import PdfReader
 
 from orderflow.admin.batches import merged_labels, packing_slips
-from orderflow.models import LineItem, Order, ParcelRow, Shipment
+from orderflow.db.models import LineItem, Order, ParcelRow, Shipment
 from orderflow.sandbox.easypost import labels
 
 FOUR_BY_SIX = (288, 432)

@@ -1,7 +1,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from orderflow.models import Base
+from orderflow.db.models import Base
 
 config = context.config
 

@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from .jobs.deliveries import process_delivery
-from .models import WebhookDelivery, utcnow
-from .queue import QueueUnavailable
+from ..jobs.deliveries import process_delivery
+from ..db.models import WebhookDelivery, utcnow
+from .calls import QueueUnavailable
 
 log = logging.getLogger(__name__)
 

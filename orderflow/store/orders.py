@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .fulfilment.order_states import VALIDATING, IllegalTransition, OrderState, transition
-from .fulfilment.types import FulfilmentPlan, OrderSnapshot, Verdict
-from .fulfilment.validation import needs_shipping, validate_order
-from .models import Customer, LineItem, Order, OrderEvent, utcnow
+from ..fulfilment.order_states import VALIDATING, IllegalTransition, OrderState, transition
+from ..fulfilment.types import FulfilmentPlan, OrderSnapshot, Verdict
+from ..fulfilment.validation import needs_shipping, validate_order
+from ..db.models import Customer, LineItem, Order, OrderEvent, utcnow
 
 _STATE_EVENTS = {
     OrderState.READY: ("ready", "Ready to ship"),

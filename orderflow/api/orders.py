@@ -7,9 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..fulfilment.order_states import OrderState
-from ..models import Alert, DataRequest, Notice, Order, OrderEvent, Shipment
+from ..db.models import Alert, DataRequest, Notice, Order, OrderEvent, Shipment
 from ..services import services
-from .blueprint import error_response, bp
+from . import bp
+from .auth import error_response
 from .shipping import shipment_json
 from .tracking import alert_json, notice_json
 

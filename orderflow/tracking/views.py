@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, render_template
+from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..emails.render import is_hex_colour, is_https_url
 from ..fulfilment.tracking_view import tracking_page
-from ..models import Order, Shipment, Shop, ShopSettings
+from ..db.models import Order, Shipment, Shop, ShopSettings
 from ..services import services
-from ..shipments import item_titles, shipment_facts
+from ..store.shipments import item_titles, shipment_facts
+from . import bp
 
-bp = Blueprint("tracking_page", __name__)
 
 # secrets.token_urlsafe(24) is 32 characters; the column leaves room for up to 43.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,43}")

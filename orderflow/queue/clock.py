@@ -15,9 +15,9 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from . import outbox
-from .jobs.reconcile import reconcile_shop
-from .models import Shop, utcnow
-from .queue import QueueUnavailable
+from ..jobs.reconcile import reconcile_shop
+from ..db.models import Shop, utcnow
+from .calls import QueueUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ def schedule_reconciles(svc) -> int:
 def schedule_shipping(svc) -> int:
     """Shipping work that no job finished: ready orders without a shipment, purchases left by a
     dead run, bought labels whose fulfilment never reached Shopify. Returns how many enqueued."""
-    from .jobs import shipping
-    from .models import Order, ParcelRow, Shipment
+    from ..jobs import shipping
+    from ..db.models import Order, ParcelRow, Shipment
     settle = utcnow() - timedelta(seconds=svc.settings.SHIPPING_SETTLE_SECONDS)
     lease = utcnow() - shipping.purchase_lease(svc)
     stamp = int(time.time())
@@ -74,7 +74,7 @@ def schedule_shipping(svc) -> int:
 def schedule_tracking(svc) -> int:
     """Tracking work no webhook or job did: trackers never started, parcels gone quiet (the
     poll that recovers a lost webhook), shipments stalled for days, notices never told."""
-    from .jobs import notices, tracking
+    from ..jobs import notices, tracking
     conf, stamp = svc.settings, f"-{int(time.time())}"
     with svc.db.session() as s:
         starts = tracking.due_starts(s, conf.SHIPPING_SETTLE_SECONDS)

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Blueprint, render_template
+from flask import render_template
 
-from ..models import Shop
+from ..db.models import Shop
 from ..services import services
-from .unsubscribe import opt_out, read_unsubscribe_token
-
-bp = Blueprint("emails", __name__, url_prefix="/email")
-
+from ..emails.unsubscribe import opt_out, read_unsubscribe_token
+from . import bp
 
 class Recipient(NamedTuple):
     shop_id: int
@@ -43,7 +41,7 @@ def _recipient(svc, token: str) -> Recipient | None:
 
 
 def _invalid():
-    return render_template("emails/unsubscribe_invalid.html"), 404
+    return render_template("unsubscribe/invalid.html"), 404
 
 
 @bp.get("/unsubscribe/<token>")
@@ -51,7 +49,7 @@ def confirm(token: str):
     recipient = _recipient(services(), token)
     if recipient is None:
         return _invalid()
-    return render_template("emails/unsubscribe.html", shop_name=recipient.shop_name,
+    return render_template("unsubscribe/confirm.html", shop_name=recipient.shop_name,
                            email=recipient.email)
 
 
@@ -63,4 +61,4 @@ def unsubscribe(token: str):
         return _invalid()
     with svc.db.session() as s, s.begin():
         opt_out(s, recipient.shop_id, recipient.email)
-    return render_template("emails/unsubscribed.html", shop_name=recipient.shop_name)
+    return render_template("unsubscribe/done.html", shop_name=recipient.shop_name)

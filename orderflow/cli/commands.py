@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .services import services
+from ..services import services
 
 db_cli = AppGroup("db", help="Database schema.")
 
@@ -14,7 +14,7 @@ db_cli = AppGroup("db", help="Database schema.")
 @db_cli.command("upgrade")
 def db_upgrade():
     """Apply every migration (the Procfile's release step)."""
-    from .migrate import upgrade
+    from ..db.migrate import upgrade
     upgrade(services().settings.DATABASE_URL)
     click.echo("database is at the latest migration")
 
@@ -30,7 +30,7 @@ def worker(queues):
     """
     from rq import Queue, SimpleWorker
 
-    from .queue import QUEUES
+    from ..queue.calls import QUEUES
     svc = services()
     if not svc.settings.REDIS_URL:
         raise click.ClickException("REDIS_URL is not set: the embedded mode runs jobs in-process")
@@ -43,7 +43,7 @@ def worker(queues):
 @click.command("clock")
 def clock():
     """The outbox dispatcher, its sweeper and the reconciler's schedule."""
-    from .clock import Clock
+    from ..queue.clock import Clock
     Clock(current_app._get_current_object()).run()
 
 
@@ -52,7 +52,7 @@ def clock():
 @click.option("--port", default=8081, type=int)
 def sandbox_shopify(host, port):
     """Run the sandbox Shopify on its own, signing webhooks with this app's secret."""
-    from .sandbox.shopify import serve_forever
+    from ..sandbox.shopify import serve_forever
     svc = services()
     click.echo(f"sandbox Shopify on http://{host}:{port}; webhooks go to {svc.webhook_uri}")
     serve_forever(svc.settings.SHOPIFY_API_KEY, svc.settings.SHOPIFY_API_SECRET,

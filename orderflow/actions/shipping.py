@@ -12,13 +12,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from .fulfilment.order_states import OrderState
-from .fulfilment.validation import PAYMENT_REASONS, UNKNOWN_PAYMENT
-from .jobs.shipping import buy_label, plan_shipment, void_shipment
-from .models import Order, ParcelRow, Shipment
-from .orders import MERCHANT_HOLD, SHIPPED_STATES, record
-from .queue import QueueUnavailable
-from .shipments import move_order
+from ..fulfilment.order_states import OrderState
+from ..fulfilment.validation import PAYMENT_REASONS, UNKNOWN_PAYMENT
+from ..jobs.shipping import buy_label, plan_shipment, void_shipment
+from ..db.models import Order, ParcelRow, Shipment
+from ..store.orders import MERCHANT_HOLD, SHIPPED_STATES, record
+from ..queue.calls import QueueUnavailable
+from ..store.shipments import move_order
 
 SHIPPING_CANCELLED = MERCHANT_HOLD
 SHOPIFY_HOLD = "Held in Shopify"  # how a fulfilment hold placed in Shopify starts its reason

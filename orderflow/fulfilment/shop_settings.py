@@ -21,7 +21,7 @@ The document (`ShopSettings.data`), every key optional:
   "colour", "reply_to", "alert_email"}`.
 - `carrier_account`: the shop's own EasyPost key, `{"label", "api_key": <encrypted with
   svc.box>, "last4", "mode": "test"|"production", "updated_at"}`; never stored or shown in clear.
-  The shop's addresses, rates, labels, refunds and trackers go through it (orderflow/carriers.py).
+  The shop's addresses, rates, labels, refunds and trackers go through it (`Services.carrier_for`).
 """
 
 from __future__ import annotations
@@ -31,20 +31,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from .emails.render import (
-    DEFAULT_COLOUR,
-    INTRO_MAX,
-    KINDS,
-    SUBJECT_MAX,
-    Wording,
-    is_email_address,
-    is_hex_colour,
-    is_https_url,
-    wording_problem,
+from ..emails.render import (
+    DEFAULT_COLOUR, INTRO_MAX, KINDS, SUBJECT_MAX, Wording, is_email_address, is_hex_colour, is_https_url, wording_problem,
 )
-from .fulfilment.carrier_selection import MODES, SelectionPolicy
-from .fulfilment.packing import DIM_RULES, DimRule
-from .fulfilment.types import Address, BoxPreset, Dimensions, Money, PackingDefaults
+from .carrier_selection import MODES, SelectionPolicy
+from .packing import DIM_RULES, DimRule
+from .types import Address, BoxPreset, Dimensions, Money, PackingDefaults
 
 LABEL_FORMATS = ("PDF", "PNG", "ZPL")
 AUTOMATION = ("buy", "plan", "off")

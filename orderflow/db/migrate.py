@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from .db import normalise_url
+from .engine import normalise_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

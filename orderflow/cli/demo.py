@@ -15,11 +15,11 @@ import httpx
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from .app import create_app
-from .clock import Clock
-from .migrate import upgrade
-from .fulfilment.tracking import PROBLEMS
-from .models import Alert, Notice, Order, ParcelRow, Shipment, WebhookDelivery
+from ..app import create_app
+from ..queue.clock import Clock
+from ..db.migrate import upgrade
+from ..fulfilment.tracking import PROBLEMS
+from ..db.models import Alert, Notice, Order, ParcelRow, Shipment, WebhookDelivery
 
 SHOP = "demo-store.myshopify.com"
 DEMO_DB = Path("instance") / "demo.db"
@@ -156,8 +156,8 @@ _CHANNELS = {"email": "customer emails", "shopify": "Shopify fulfilment events",
 
 
 def run_demo(port: int, sandbox_port: int, carrier_port: int, keep_serving: bool = True) -> None:
-    from .sandbox.easypost import SandboxEasyPost
-    from .sandbox.shopify import SandboxShopify
+    from ..sandbox.easypost import SandboxEasyPost
+    from ..sandbox.shopify import SandboxShopify
 
     app_url, sandbox_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
     carrier = SandboxEasyPost(port=carrier_port, time_scale=0, webhook_url=f"{app_url}/webhooks/easypost",

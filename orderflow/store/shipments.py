@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .fulfilment.order_states import OrderState, can_transition
-from .fulfilment.packing import carrier_billable_weight
-from .fulfilment.reliability import reliability_scores, reliability_table
-from .fulfilment.tracking_view import ParcelFacts, ShipmentFacts
-from .fulfilment.types import DeliveryRecord, Parcel, Rate, Selection
-from .integrations.easypost.statuses import tracking_url
-from .models import Order, ParcelRow, Shipment
+from ..fulfilment.order_states import OrderState, can_transition
+from ..fulfilment.packing import carrier_billable_weight
+from ..fulfilment.reliability import reliability_scores, reliability_table
+from ..fulfilment.tracking_view import ParcelFacts, ShipmentFacts
+from ..fulfilment.types import DeliveryRecord, Parcel, Rate, Selection
+from ..integrations.easypost.statuses import tracking_url
+from ..db.models import Order, ParcelRow, Shipment
 from .orders import record
 
 

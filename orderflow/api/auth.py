@@ -1,4 +1,4 @@
-"""The admin API's blueprint: App Bridge session tokens in, one shop's data out.
+"""The admin API's authentication: App Bridge session tokens in, one shop's data out.
 
 Every query is scoped by the token's shop: another shop's order is a 404, exactly like a
 missing one, so ids reveal nothing.
@@ -6,14 +6,13 @@ missing one, so ids reveal nothing.
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import g, jsonify, request
 
 from ..auth.install import shop_for_session
 from ..auth.views import PATCH_ID_TOKEN_PATH, request_input
 from ..integrations.shopify.errors import ShopifyError
 from ..services import services
-
-bp = Blueprint("api", __name__, url_prefix="/api")
+from . import bp
 
 
 def error_response(status: int, message: str, headers: dict | None = None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..models import WebhookDelivery, utcnow
+from ..db.models import WebhookDelivery, utcnow
 
 FINISHED = ("done", "failed", "skipped")
 

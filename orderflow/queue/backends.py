@@ -6,60 +6,13 @@ outbox sweeper can tell work in flight from work that was lost.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+
+from .calls import JobCall, QueueUnavailable, attempt_state, resolve
 
 log = logging.getLogger(__name__)
-
-# In priority order: a worker takes its next job from the first queue that has one. Shipping an
-# order already recorded goes before recording the next, so a burst of orders flows through one
-# by one (Shopify and the carrier busy side by side) instead of step by step, each step idling
-# the other. Tracking and emails follow a fulfilment; they wait behind new orders.
-QUEUES = ("shipping", "webhooks", "tracking", "email", "reconcile", "default")
-
-
-class QueueUnavailable(RuntimeError):
-    """The queue (Redis) cannot take work now; the outbox keeps it until it can."""
-
-
-@dataclass(frozen=True)
-class JobCall:
-    func: str  # dotted path of the job function
-    args: tuple
-    job_id: str
-    queue: str = "default"
-    timeout: int = 300
-
-
-def job(queue: str = "default", timeout: int = 300):
-    """Declare a job's queue and timeout where it is defined."""
-    def mark(fn):
-        fn.job_queue, fn.job_timeout = queue, timeout
-        fn.call = lambda *args, job_id: JobCall(
-            f"{fn.__module__}.{fn.__name__}", tuple(args), job_id, queue, timeout
-        )
-        return fn
-    return mark
-
-
-_attempt = threading.local()
-
-
-def is_last_attempt() -> bool:
-    """True in the run after which the job will not be retried (so it must fail visibly)."""
-    from rq import get_current_job
-    current = get_current_job()
-    if current is not None:
-        return not current.retries_left
-    return getattr(_attempt, "last", True)
-
-
-def resolve(path: str):
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
 
 
 class RQQueue:
@@ -125,7 +78,7 @@ class InlineQueue:
             return not self._pending
 
     def _run(self, call: JobCall, attempt: int) -> None:
-        _attempt.last = attempt >= self._max_attempts
+        attempt_state.last = attempt >= self._max_attempts
         try:
             with self._app.app_context():
                 resolve(call.func)(*call.args)

@@ -1,0 +1,1 @@
+"""`flask --app orderflow ...` commands and the demo."""

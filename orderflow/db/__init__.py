@@ -1,0 +1,1 @@
+"""The schema (SQLAlchemy models), the engine and sessions, and Alembic migrations."""
