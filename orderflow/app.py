@@ -22,5 +22,5 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(package.bp)
 
     from .cli.commands import register
-    register(app)
+    register(app, create_app)
     return app

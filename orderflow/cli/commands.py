@@ -59,18 +59,21 @@ def sandbox_shopify(host, port):
                   svc.webhook_uri, host, port)
 
 
-@click.command("demo")
-@click.option("--port", default=5000, type=int)
-@click.option("--sandbox-port", default=8081, type=int)
-@click.option("--carrier-port", default=8082, type=int)
-@click.option("--exit", "exit_after", is_flag=True, help="Stop after printing the table.")
-def demo(port, sandbox_port, carrier_port, exit_after):
-    """Install into a sandbox shop, place varied orders, ship them, print them, keep serving."""
-    from .demo import run_demo
-    run_demo(port, sandbox_port, carrier_port, keep_serving=not exit_after)
+def demo_command(factory) -> click.Command:
+    """The demo builds its own app with `factory` (create_app, handed in by app.py)."""
+    @click.command("demo")
+    @click.option("--port", default=5000, type=int)
+    @click.option("--sandbox-port", default=8081, type=int)
+    @click.option("--carrier-port", default=8082, type=int)
+    @click.option("--exit", "exit_after", is_flag=True, help="Stop after printing the table.")
+    def demo(port, sandbox_port, carrier_port, exit_after):
+        """Install into a sandbox shop, place varied orders, ship them, print them, keep serving."""
+        from .demo import run_demo
+        run_demo(factory, port, sandbox_port, carrier_port, keep_serving=not exit_after)
+    return demo
 
 
-def register(app: Flask) -> None:
+def register(app: Flask, factory) -> None:
     app.cli.add_command(db_cli)
-    for command in (worker, clock, sandbox_shopify, demo):
+    for command in (worker, clock, sandbox_shopify, demo_command(factory)):
         app.cli.add_command(command)

@@ -15,7 +15,6 @@ import httpx
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from ..app import create_app
 from ..queue.clock import Clock
 from ..db.migrate import upgrade
 from ..fulfilment.tracking import PROBLEMS
@@ -155,7 +154,10 @@ _CHANNELS = {"email": "customer emails", "shopify": "Shopify fulfilment events",
              "merchant": "merchant alerts"}
 
 
-def run_demo(port: int, sandbox_port: int, carrier_port: int, keep_serving: bool = True) -> None:
+def run_demo(create_app, port: int, sandbox_port: int, carrier_port: int,
+             keep_serving: bool = True) -> None:
+    """`create_app` is the app factory (passed in, so the CLI that app.py registers does not import
+    app.py back)."""
     from ..sandbox.easypost import SandboxEasyPost
     from ..sandbox.shopify import SandboxShopify
 
