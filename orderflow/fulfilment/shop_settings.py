@@ -31,10 +31,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from ..emails.render import (
-    DEFAULT_COLOUR, INTRO_MAX, KINDS, SUBJECT_MAX, Wording, is_email_address, is_hex_colour, is_https_url, wording_problem,
-)
 from .carrier_selection import MODES, SelectionPolicy
+from .email_rules import (
+    DEFAULT_COLOUR,
+    INTRO_MAX,
+    KINDS,
+    SUBJECT_MAX,
+    Wording,
+    is_email_address,
+    is_hex_colour,
+    is_https_url,
+    wording_problem,
+)
 from .packing import DIM_RULES, DimRule
 from .types import Address, BoxPreset, Dimensions, Money, PackingDefaults
 
