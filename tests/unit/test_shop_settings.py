@@ -5,7 +5,15 @@ import pytest
 
 from orderflow.fulfilment.email_rules import DEFAULT_COLOUR, KINDS, Wording
 from orderflow.fulfilment.shop_settings import (
-    CarrierAccount, EmailSettings, SettingsError, address_problems, carrier_key_mode, carrier_key_problem, origin_for, read_settings, settings_problems,
+    CarrierAccount,
+    EmailSettings,
+    SettingsError,
+    address_problems,
+    carrier_key_mode,
+    carrier_key_problem,
+    origin_for,
+    read_settings,
+    settings_problems,
 )
 
 
