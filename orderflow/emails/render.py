@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -157,7 +157,7 @@ def _headers(subject: str, display_name: str, to: str, sender: str, message_id: 
     message["To"] = to
     if reply_to:
         message["Reply-To"] = reply_to
-    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id
     # RFC 3834: tells mail servers not to answer it with out-of-office replies.
     message["Auto-Submitted"] = "auto-generated"
