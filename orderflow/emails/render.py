@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from urllib.parse import urlsplit
 
 import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-DEFAULT_COLOUR = "#2c6ecb"
-KINDS = ("shipped", "out_for_delivery", "delivered", "problem")
+# The rules an email's settings follow live in the domain; imported here for the renderer, and
+# for callers that import them from this module.
+from ..fulfilment.email_rules import (
+    DEFAULT_COLOUR,
+    KINDS,
+    Wording,
+    fill_placeholders,
+    is_email_address,
+    is_hex_colour,
+    is_https_url,
+    is_web_url,
+)
 
 SUBJECTS = {
     "shipped": "Your order {order} is on its way",
@@ -35,15 +44,7 @@ ALERT_SUBJECTS = {
 }
 ALERT_SUBJECT = "A delivery problem needs your attention: order {order}"
 
-# What a merchant's own subject line and opening paragraph may name; filled in by replacement,
-# never str.format, so their text cannot reach anything else.
-PLACEHOLDERS = ("order", "shop")
-SUBJECT_MAX = 150
-INTRO_MAX = 1000
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-
-_HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 # Optional sections leave runs of empty lines in the text part; one empty line between paragraphs
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n){2,}")
 
@@ -91,14 +92,6 @@ class CustomerEmail:
 
 
 @dataclass(frozen=True)
-class Wording:
-    """The merchant's own subject line and opening paragraph for one kind of email."""
-
-    subject: str | None = None
-    intro: str | None = None
-
-
-@dataclass(frozen=True)
 class MerchantAlert:
     order_name: str
     kind: str  # failed, returning, stalled, cancelled (any other reads as a generic problem)
@@ -107,65 +100,17 @@ class MerchantAlert:
     order_url: str | None = None
 
 
-def is_hex_colour(value) -> bool:
-    return isinstance(value, str) and _HEX_COLOUR.fullmatch(value) is not None
-
-
-def is_web_url(value, schemes: tuple[str, ...] = ("http", "https")) -> bool:
-    """An absolute http(s) address without whitespace: nothing `javascript:` or relative."""
-    if not isinstance(value, str) or not value or len(value) > 2048:
-        return False
-    if any(c.isspace() or ord(c) < 32 for c in value):
-        return False
-    try:
-        parts = urlsplit(value)
-        return parts.scheme.lower() in schemes and bool(parts.hostname)
-    except ValueError:  # an unclosed [IPv6] host
-        return False
-
-
-def is_https_url(value) -> bool:
-    return is_web_url(value, ("https",))
-
-
-def is_email_address(value) -> bool:
-    """A plain address (`name@example.com`), as a merchant would type it; no display name."""
-    if not isinstance(value, str) or len(value) > 320 or any(c.isspace() for c in value):
-        return False
-    try:
-        address = Address(addr_spec=value)
-    except (ValueError, IndexError):
-        return False
-    labels = address.domain.split(".")
-    return bool(address.username) and len(labels) > 1 and all(labels) and address.addr_spec == value
-
-
-def wording_problem(text: str, max_length: int) -> str | None:
-    """Why a merchant's subject or intro cannot be used, or None."""
-    if len(text) > max_length:
-        return f"keep it to {max_length} characters (this has {len(text)})"
-    unknown = [name for name in _PLACEHOLDER.findall(text) if name not in PLACEHOLDERS]
-    if unknown:
-        return (f"{{{unknown[0]}}} is not something we can fill in: use "
-                + " or ".join(f"{{{name}}}" for name in PLACEHOLDERS))
-    return None
-
-
-def _fill(text: str, **values: str) -> str:
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
-
-
 def _subject(email: CustomerEmail, brand: Brand, wording: Wording) -> str:
     order = _one_line(email.order_name)
     if wording.subject and wording.subject.strip():
-        return _one_line(_fill(wording.subject, order=order, shop=brand.shop_name))
+        return _one_line(fill_placeholders(wording.subject, order=order, shop=brand.shop_name))
     return SUBJECTS[email.kind].format(order=order)
 
 
 def _intro(email: CustomerEmail, brand: Brand, wording: Wording) -> tuple[str, ...]:
     """The merchant's paragraphs, placeholders filled; the templates escape them."""
-    text = _fill((wording.intro or "").replace("\r\n", "\n"),
-                 order=_one_line(email.order_name), shop=brand.shop_name)
+    text = fill_placeholders((wording.intro or "").replace("\r\n", "\n"),
+                             order=_one_line(email.order_name), shop=brand.shop_name)
     return tuple(p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip())
 
 
@@ -212,7 +157,7 @@ def _headers(subject: str, display_name: str, to: str, sender: str, message_id: 
     message["To"] = to
     if reply_to:
         message["Reply-To"] = reply_to
-    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id
     # RFC 3834: tells mail servers not to answer it with out-of-office replies.
     message["Auto-Submitted"] = "auto-generated"

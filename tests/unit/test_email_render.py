@@ -7,21 +7,23 @@ from email import message_from_bytes, policy
 import pytest
 
 from orderflow.emails.render import (
-    DEFAULT_COLOUR,
-    KINDS,
     Brand,
     CustomerEmail,
     Item,
     MerchantAlert,
     Tracking,
-    Wording,
     customer_message,
-    is_email_address,
     merchant_message,
-    wording_problem,
 )
 from orderflow.emails.send import SmtpMailer
 from orderflow.emails.unsubscribe import read_unsubscribe_token, unsubscribe_token
+from orderflow.fulfilment.email_rules import (
+    DEFAULT_COLOUR,
+    KINDS,
+    Wording,
+    is_email_address,
+    wording_problem,
+)
 
 BRAND = Brand("Maple & Co", "https://cdn.example.com/maple.png", "#D0451B", "help@maple.example")
 UPS_URL = "https://www.ups.com/track?tracknum=1Z999AA10123456784"

@@ -3,9 +3,17 @@ the carrier account, and every problem of a document at once for the admin's for
 
 import pytest
 
-from orderflow.emails.render import DEFAULT_COLOUR, KINDS, Wording
+from orderflow.fulfilment.email_rules import DEFAULT_COLOUR, KINDS, Wording
 from orderflow.fulfilment.shop_settings import (
-    CarrierAccount, EmailSettings, SettingsError, address_problems, carrier_key_mode, carrier_key_problem, origin_for, read_settings, settings_problems,
+    CarrierAccount,
+    EmailSettings,
+    SettingsError,
+    address_problems,
+    carrier_key_mode,
+    carrier_key_problem,
+    origin_for,
+    read_settings,
+    settings_problems,
 )
 
 
