@@ -29,8 +29,8 @@ from easypost.util import validate_webhook as _easypost_validate_webhook
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from orderflow.fulfilment.types import Address, TrackerUpdate, VerifiedAddress
-from orderflow.integrations.easypost.errors import (
+from ...fulfilment.types import Address, TrackerUpdate, VerifiedAddress
+from .errors import (
     AddressUndeliverable,
     CarrierError,
     CarrierOutcomeUnknown,
@@ -39,7 +39,7 @@ from orderflow.integrations.easypost.errors import (
     CarrierUnavailable,
     WebhookSignatureError,
 )
-from orderflow.integrations.easypost.mapping import (
+from .mapping import (
     CarrierShipment,
     address_from_easypost,
     address_to_easypost,
