@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from urllib.parse import urlencode
 
 from .browser import DESKTOP, visit
-from .conftest import session_token
+from .helpers import session_token
 
 CDN = "https://cdn.shopify.com/**"
 

@@ -1,15 +1,15 @@
-"""Real PostgreSQL (a throwaway database per run), real Redis, the sandbox Shopify over HTTP."""
+"""Real PostgreSQL (a throwaway database per run), real Redis, the sandbox Shopify over HTTP.
+
+Fixtures only: the helpers they build on, which tests import too, are in tests/helpers.py.
+"""
 
 from __future__ import annotations
 
 import os
-import socket
 import threading
-import time
 import uuid
 
 import httpx
-import jwt
 import psycopg
 import pytest
 from redis import Redis
@@ -17,22 +17,22 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from orderflow import create_app
-from orderflow.queue import outbox
-from orderflow.queue.calls import QUEUES
 from orderflow.db.migrate import upgrade
 from orderflow.db.models import Shop, ShopSettings
 
+from .helpers import (
+    API_KEY,
+    API_SECRET,
+    CARRIER_WEBHOOK_SECRET,
+    REDIS_URL,
+    drain,
+    free_port,
+    session_token,
+    settings_for,
+)
+
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-API_KEY, API_SECRET = "test-client-id", "test-client-secret-of-at-least-32-bytes"
-CARRIER_WEBHOOK_SECRET = "carrier-webhook-secret"
 TABLES = "order_events, line_items, orders, customers, data_requests, webhook_deliveries, shops"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -69,19 +69,6 @@ def carrier(app_port):
                           webhook_secret=CARRIER_WEBHOOK_SECRET, time_scale=0).start()
     yield box
     box.stop()
-
-
-def settings_for(database_url, sandbox, app_port, carrier=None, **extra) -> dict:
-    return {
-        "APP_ENV": "test", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
-        "APP_URL": f"http://127.0.0.1:{app_port}", "SHOPIFY_API_KEY": API_KEY,
-        "SHOPIFY_API_SECRET": API_SECRET, "SHOPIFY_SANDBOX_URL": sandbox.url,
-        "JOB_RETRY_SECONDS": "0", "JOB_MAX_ATTEMPTS": 3, "OUTBOX_LEASE_SECONDS": 0.0,
-        "EASYPOST_API_KEY": "EZTK-test-key", "EASYPOST_TIMEOUT": 5.0,
-        "PURCHASE_LEASE_SECONDS": 1.0, "SHIPPING_SETTLE_SECONDS": 0.0,
-        **({"EASYPOST_API_BASE": f"{carrier.url}/v2"} if carrier else {}),
-        **extra,
-    }
 
 
 @pytest.fixture(scope="session")
@@ -124,14 +111,6 @@ def control(sandbox):
         client.delete("/sandbox/faults")
 
 
-def session_token(shop: str, secret: str = API_SECRET, aud: str = API_KEY, ttl: int = 60) -> str:
-    now = int(time.time())
-    claims = {"iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": aud, "sub": "42",
-              "exp": now + ttl, "nbf": now - 5, "iat": now - 5, "jti": uuid.uuid4().hex,
-              "sid": uuid.uuid4().hex}
-    return jwt.encode(claims, secret, algorithm="HS256")
-
-
 @pytest.fixture
 def make_shop(control, base_url, app):
     """A sandbox shop with the app installed through token exchange and its first sync done.
@@ -152,36 +131,6 @@ def make_shop(control, base_url, app):
         drain(app)
         return domain
     return make
-
-
-def run_worker(app) -> None:
-    from rq import Queue, SimpleWorker
-    svc = app.extensions["orderflow"]
-    queues = [Queue(n, connection=svc.queue.redis) for n in QUEUES]
-    with app.app_context():
-        SimpleWorker(queues, connection=svc.queue.redis).work(burst=True, with_scheduler=True)
-
-
-def drain(app, sandbox=None, rounds: int = 50) -> None:
-    """Let every webhook arrive and every recorded delivery and job finish."""
-    svc = app.extensions["orderflow"]
-    for _ in range(rounds):
-        if sandbox is not None:
-            assert sandbox.wait_webhooks_idle(30)
-        moved = outbox.dispatch(svc)
-        run_worker(app)
-        if not moved and not waiting(svc):
-            return
-    with svc.db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, topic, status, attempts, error FROM webhook_deliveries "
-                                 "WHERE status IN ('pending', 'queued')")).all()
-    raise AssertionError(f"work did not drain: {rows}")
-
-
-def waiting(svc) -> int:
-    with svc.db.engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*) FROM webhook_deliveries WHERE status IN ('pending', 'queued')")).scalar()
 
 
 @pytest.fixture(scope="session")

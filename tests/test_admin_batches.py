@@ -20,11 +20,18 @@ from orderflow.db.models import Batch
 
 from .admin import admin_visit, page_url
 from .browser import ARTIFACTS
-from .conftest import REDIS_URL, drain, session_token
-from .test_api import place
-from .test_order_processing import events, orders_by_shopify_id
-from .test_shipping import TWO_KINDS, buys
-from .test_worker_killed import wait_for, worker_env
+from .helpers import (
+    REDIS_URL,
+    TWO_KINDS,
+    buys,
+    drain,
+    events,
+    orders_by_shopify_id,
+    place,
+    session_token,
+    wait_for,
+    worker_env,
+)
 
 HOSTILE = "<script>alert(1)</script>"
 TEE_SHIPS_ALONE = {"TEE-CLASSIC-M": {"ships_alone": True, "dimensions": [12, 10, 2, "in"]}}

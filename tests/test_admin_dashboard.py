@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 
 from .admin import admin_visit, page_url
-from .conftest import drain, session_token
-from .test_api import place
+from .helpers import drain, place, session_token
 
 
 def test_the_dashboard_shows_orders_by_state_in_chromium(app, sandbox, make_shop, control, base_url, browser):

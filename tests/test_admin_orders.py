@@ -13,10 +13,7 @@ from sqlalchemy import event, select, text
 from orderflow.db.models import Customer, Order, ParcelRow, Shipment, Shop
 
 from .admin import admin_visit, page_url
-from .conftest import drain
-from .test_api import place
-from .test_order_processing import orders_by_shopify_id
-from .test_shipping import buys, parcels
+from .helpers import buys, drain, orders_by_shopify_id, parcels, place
 
 HOSTILE = "<script>alert(1)</script>"
 BOLD_EVE = "<b>Eve</b>"

@@ -16,8 +16,7 @@ from orderflow.db.models import Order, ParcelRow, Shipment, Shop
 from orderflow.store.shipments import reliability
 
 from .admin import admin_visit, page_url
-from .conftest import drain
-from .test_api import place
+from .helpers import drain, place
 
 _ids = itertools.count(900_000)
 TODAY = datetime.now(timezone.utc).date()

@@ -9,7 +9,7 @@ import pytest
 from orderflow.db.models import Shop, ShopSettings
 
 from .admin import admin_visit, page_url
-from .conftest import session_token
+from .helpers import session_token
 
 PAGES = ["/settings", "/settings/ship-from", "/settings/boxes", "/settings/shipping",
          "/settings/carrier", "/settings/emails"]

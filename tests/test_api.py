@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from .conftest import drain, session_token
-
-
-def get(base_url, path, token=None, **params):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.get(f"{base_url}{path}", headers=headers, params=params, timeout=30)
-
-
-def place(control, shop, **spec):
-    spec = {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}], **spec}
-    return control.post(f"/sandbox/shops/{shop}/orders", json=spec).raise_for_status().json()
+from .helpers import drain, get, place, session_token
 
 
 def test_orders_list_filters_by_state_and_pages(app, sandbox, make_shop, control, base_url):

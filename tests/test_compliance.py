@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from .conftest import drain, session_token
-from .test_api import get, place
+from .helpers import drain, get, place, session_token
 from .webhook_client import post_webhook
 
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import free_port
+from .helpers import free_port
 
 
 def test_demo_installs_processes_and_prints_every_order(tmp_path):

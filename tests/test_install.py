@@ -11,7 +11,7 @@ from sqlalchemy import text
 from orderflow.integrations.shopify.oauth import query_hmac
 from orderflow.services import access_token
 
-from .conftest import API_SECRET
+from .helpers import API_SECRET, drain
 
 
 def new_shop(control) -> str:
@@ -70,7 +70,6 @@ def test_an_expiring_token_is_refreshed_before_it_lapses(app, svc, make_shop, co
 
 def test_tokens_and_secrets_never_reach_the_logs(app, svc, sandbox, make_shop, control, caplog):
     import logging
-    from .conftest import API_SECRET, drain
     caplog.set_level(logging.DEBUG)
     shop = make_shop()
     control.post(f"/sandbox/shops/{shop}/orders", json={"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}]})

@@ -4,22 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from .conftest import drain
-from .test_api import place
+from .helpers import drain, events, orders_by_shopify_id, place
 from .webhook_client import post_webhook
-
-
-def orders_by_shopify_id(svc) -> dict:
-    with svc.db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, shopify_id, state, hold_reason, name FROM orders")).all()
-    return {r.shopify_id: r for r in rows}
-
-
-def events(svc, shopify_id: int) -> list[str]:
-    with svc.db.engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT e.kind FROM order_events e JOIN orders o ON o.id = e.order_id "
-            "WHERE o.shopify_id = :id ORDER BY e.id"), {"id": shopify_id}).scalars().all()
 
 
 def test_each_kind_of_order_ends_ready_or_held_with_a_reason(app, svc, sandbox, make_shop, control):

@@ -15,9 +15,7 @@ from werkzeug.serving import make_server
 from orderflow import create_app
 from orderflow.queue import outbox
 
-from .conftest import drain, free_port, settings_for, waiting
-from .test_api import place
-from .test_order_processing import events, orders_by_shopify_id
+from .helpers import drain, events, free_port, orders_by_shopify_id, place, settings_for, waiting
 from .webhook_client import post_webhook
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import drain
-from .test_order_processing import events, orders_by_shopify_id
-from .test_api import place
+from .helpers import drain, events, fulfilments, orders_by_shopify_id, place
 
 
 def test_an_order_whose_webhook_never_came_is_recovered(app, svc, sandbox, make_shop, control):
@@ -44,7 +42,6 @@ def test_removed_webhook_subscriptions_are_created_again(app, svc, sandbox, make
 
 def shipped(app, svc, sandbox, make_shop, control):
     """A shop with one order shipped: its Shopify fulfilment carries our tracking."""
-    from .test_shipping import fulfilments
     shop = make_shop(automation="buy")
     order = place(control, shop)
     drain(app, sandbox)
@@ -70,7 +67,6 @@ def timeline(svc, shopify_id: int) -> list[tuple[str, str]]:
 
 
 def test_tracking_stripped_in_shopify_is_put_back(app, svc, sandbox, make_shop, control):
-    from .test_shipping import fulfilments
     shop, order, fulfilment = shipped(app, svc, sandbox, make_shop, control)
     control.put(f"/sandbox/shops/{shop}/fulfillments/{fulfilment['id']}/tracking",
                 json={}).raise_for_status()
@@ -85,7 +81,6 @@ def test_tracking_stripped_in_shopify_is_put_back(app, svc, sandbox, make_shop, 
 
 
 def test_different_tracking_in_shopify_is_replaced_by_ours(app, svc, sandbox, make_shop, control):
-    from .test_shipping import fulfilments
     shop, order, fulfilment = shipped(app, svc, sandbox, make_shop, control)
     control.put(f"/sandbox/shops/{shop}/fulfillments/{fulfilment['id']}/tracking",
                 json={"company": "Other", "number": "WRONG-1"}).raise_for_status()
@@ -97,7 +92,6 @@ def test_different_tracking_in_shopify_is_replaced_by_ours(app, svc, sandbox, ma
 
 def test_a_fulfilment_cancelled_in_shopify_is_recorded_not_created_again(
         app, svc, sandbox, make_shop, control):
-    from .test_shipping import fulfilments
     shop, order, fulfilment = shipped(app, svc, sandbox, make_shop, control)
     control.post(f"/sandbox/shops/{shop}/orders/{order['id']}/cancel",
                  json={"deliver": False}).raise_for_status()

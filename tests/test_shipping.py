@@ -5,32 +5,21 @@ from __future__ import annotations
 import threading
 
 import httpx
-from sqlalchemy import text
 
 from orderflow.jobs.shipping import buy_label
 
-from .conftest import drain, session_token
-from .test_api import get, place
-from .test_order_processing import orders_by_shopify_id
-
-TWO_KINDS = [{"sku": "MUG-CERAMIC", "quantity": 2}, {"sku": "TEE-CLASSIC-M", "quantity": 1}]
-
-
-def parcels(svc, shopify_id: int) -> list:
-    with svc.db.engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT p.id, p.carrier_shipment_id, p.tracking_code, p.bought_at, sh.state, sh.id AS shipment_id "
-            "FROM parcels p JOIN shipments sh ON sh.id = p.shipment_id JOIN orders o ON o.id = sh.order_id "
-            "WHERE o.shopify_id = :id ORDER BY p.id"), {"id": shopify_id}).all()
-
-
-def buys(carrier, rows) -> list[int]:
-    counted = carrier.stats()["buys"]
-    return [counted.get(row.carrier_shipment_id, 0) for row in rows]
-
-
-def fulfilments(control, shop, order) -> list:
-    return control.get(f"/sandbox/shops/{shop}/orders/{order['id']}/fulfillments").json()
+from .helpers import (
+    TWO_KINDS,
+    buys,
+    drain,
+    events,
+    fulfilments,
+    get,
+    orders_by_shopify_id,
+    parcels,
+    place,
+    session_token,
+)
 
 
 def test_a_ready_order_ships_with_one_label_per_parcel_and_one_fulfilment(
@@ -196,7 +185,6 @@ def test_shop_rules_insure_require_signature_and_per_sku_facts_shape_the_parcels
         bought = client.shipment.retrieve(row.carrier_shipment_id)
         assert bought.options["delivery_confirmation"] == "SIGNATURE"
         assert float(bought.insurance) > 0
-    from .test_order_processing import events
     assert "packing_warning" in events(svc, order["id"])
     assert orders_by_shopify_id(svc)[order["id"]].state == "fulfilled"
 

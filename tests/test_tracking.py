@@ -22,11 +22,18 @@ from orderflow.queue import outbox
 from orderflow.queue.clock import schedule_tracking
 from orderflow.sandbox.easypost.webhooks import signature
 
-from .conftest import CARRIER_WEBHOOK_SECRET, drain, session_token
-from .test_api import get, place
-from .test_order_processing import orders_by_shopify_id
-from .test_shipping import fulfilments, parcels
-from .test_worker_killed import wait_for, worker_env
+from .helpers import (
+    CARRIER_WEBHOOK_SECRET,
+    drain,
+    fulfilments,
+    get,
+    orders_by_shopify_id,
+    parcels,
+    place,
+    session_token,
+    wait_for,
+    worker_env,
+)
 
 
 def settle(app, sandbox, carrier, rounds: int = 20) -> None:

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import text
 
-from .conftest import drain
+from .helpers import drain, free_port, settings_for
 from .webhook_client import post_webhook, sign
 
 
@@ -50,7 +50,6 @@ def test_forged_signature_wrong_secret_and_altered_body_are_refused(svc, make_sh
 
 def test_the_previous_secret_still_verifies_during_rotation(database_url, sandbox, app_port, make_shop, control):
     from orderflow import create_app
-    from .conftest import settings_for, free_port
     from werkzeug.serving import make_server
     import threading
     port = free_port()

@@ -16,26 +16,16 @@ from sqlalchemy import text
 from orderflow.queue.clock import schedule_shipping
 from orderflow.jobs.shipping import buy_label
 
-from .conftest import drain
-from .test_api import place
-from .test_order_processing import orders_by_shopify_id
-from .test_shipping import buys, fulfilments, parcels
-
-
-def worker_env(svc) -> dict:
-    settings = svc.settings
-    names = ("DATABASE_URL", "REDIS_URL", "APP_URL", "SHOPIFY_API_KEY", "SHOPIFY_API_SECRET",
-             "SHOPIFY_SANDBOX_URL", "EASYPOST_API_KEY", "EASYPOST_API_BASE", "EASYPOST_TIMEOUT",
-             "JOB_RETRY_SECONDS", "JOB_MAX_ATTEMPTS", "PURCHASE_LEASE_SECONDS")
-    return os.environ | {"APP_ENV": "test"} | {n: str(getattr(settings, n)) for n in names}
-
-
-def wait_for(condition, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+from .helpers import (
+    buys,
+    drain,
+    fulfilments,
+    orders_by_shopify_id,
+    parcels,
+    place,
+    wait_for,
+    worker_env,
+)
 
 
 def bought_at(svc, parcel_id):

@@ -10,7 +10,7 @@ import uuid
 
 import httpx
 
-from .conftest import API_SECRET
+from .helpers import API_SECRET
 
 
 def sign(body: bytes, secret: str = API_SECRET) -> str:
