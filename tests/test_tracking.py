@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -102,6 +103,12 @@ def post_event(base_url: str, event: dict, secret: str = CARRIER_WEBHOOK_SECRET,
         "Content-Type": "application/json", "X-Hmac-Signature": signature(body, secret), **headers})
 
 
+def from_now(hours: float) -> str:
+    """A carrier timestamp `hours` from now, as EasyPost writes them."""
+    moment = datetime.now(UTC) + timedelta(hours=hours)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def tracker_event(code: str, status: str, at: str, updated_at: str, event_id: str | None = None,
                   details: list | None = None) -> dict:
     detail = {"object": "TrackingDetail", "status": status, "message": f"{status} scan",
@@ -141,8 +148,7 @@ def test_a_forged_or_missing_carrier_signature_is_refused_and_changes_nothing(
         app, svc, sandbox, carrier, make_shop, control, smtp_server, base_url):
     shop, order = shipped(app, sandbox, carrier, make_shop, control, smtp_server)
     [parcel] = parcels(svc, order["id"])
-    event = tracker_event(parcel.tracking_code, "delivered", "2026-11-30T10:00:00Z",
-                          "2026-11-30T10:00:00Z")
+    event = tracker_event(parcel.tracking_code, "delivered", from_now(1), from_now(1))
     assert post_event(base_url, event, secret="not-the-secret").status_code == 401
     body = json.dumps(event).encode()
     unsigned = httpx.post(f"{base_url}/webhooks/easypost", content=body)
@@ -159,8 +165,9 @@ def test_duplicate_and_out_of_order_events_never_move_a_parcel_back(
     shop, order = shipped(app, sandbox, carrier, make_shop, control, smtp_server)
     [parcel] = parcels(svc, order["id"])
     code = parcel.tracking_code
-    out = tracker_event(code, "out_for_delivery", "2026-11-29T08:00:00Z", "2026-11-29T08:00:00Z")
-    transit = tracker_event(code, "in_transit", "2026-11-28T08:00:00Z", "2026-11-28T08:00:00Z")
+    # After the sandbox's own "label created" scan, which it stamps with the time it is bought.
+    out = tracker_event(code, "out_for_delivery", from_now(2), from_now(2))
+    transit = tracker_event(code, "in_transit", from_now(1), from_now(1))
     for event in (out, out, transit, transit):
         assert post_event(base_url, event).status_code == 200
     settle(app, sandbox, carrier)
