@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from ..integrations.easypost.statuses import TrackingStatus, rank, shopify_event_status
+from .tracking_status import TrackingStatus, rank, shopify_event_status
 from .types import TrackingEvent
 
 PROBLEMS = (TrackingStatus.FAILED, TrackingStatus.RETURNING, TrackingStatus.CANCELLED)

@@ -1,6 +1,6 @@
 """What the customer's tracking page says, built from plain values: no Flask, no database.
 
-Statuses are the plain strings of `integrations.easypost.statuses.TrackingStatus`; a shipment's
+Statuses are the plain strings of `fulfilment.tracking_status.TrackingStatus`; a shipment's
 status follows the one rule of `fulfilment.tracking.shipment_status`.
 """
 
@@ -10,10 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from .tracking import shipment_status
+from .tracking_status import TrackingStatus
 
-LABEL_CREATED, IN_TRANSIT, OUT_FOR_DELIVERY = "label_created", "in_transit", "out_for_delivery"
-READY_FOR_PICKUP, DELIVERED = "ready_for_pickup", "delivered"
-RETURNING, FAILED, CANCELLED = "returning", "failed", "cancelled"
+LABEL_CREATED = TrackingStatus.LABEL_CREATED
+IN_TRANSIT = TrackingStatus.IN_TRANSIT
+OUT_FOR_DELIVERY = TrackingStatus.OUT_FOR_DELIVERY
+READY_FOR_PICKUP = TrackingStatus.READY_FOR_PICKUP
+DELIVERED = TrackingStatus.DELIVERED
+RETURNING = TrackingStatus.RETURNING
+FAILED = TrackingStatus.FAILED
+CANCELLED = TrackingStatus.CANCELLED
 PROBLEMS = (FAILED, RETURNING, CANCELLED)
 
 # (headline, what it means for the customer)

@@ -44,15 +44,14 @@ from orderflow.integrations.easypost.mapping import (
     shipment_from_easypost,
     tracker_from_easypost,
 )
-from orderflow.integrations.easypost.statuses import (
+from orderflow.fulfilment.carrier_names import shopify_company, tracking_url
+from orderflow.fulfilment.tracking_status import (
     TrackingStatus,
     moves_forward,
     rank,
-    shopify_company,
     shopify_event_status,
-    status_from_easypost,
-    tracking_url,
 )
+from orderflow.integrations.easypost.statuses import status_from_easypost
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "easypost"
 OFFICIAL = FIXTURES / "official"
