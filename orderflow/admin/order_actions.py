@@ -1,6 +1,6 @@
 """What a merchant does on an order's page: each a POST that redirects back with a message.
 
-The checks and the jobs are `orderflow.shipping_actions`, the same the JSON API uses.
+The checks and the jobs are `orderflow.actions.shipping`, the same the JSON API uses.
 """
 
 from __future__ import annotations

@@ -19,11 +19,12 @@ from flask import current_app, g, render_template, request, url_for
 from sqlalchemy import and_, func, or_, select, text, union
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..fulfilment.order_states import OrderState
-from ..db.models import Alert, Customer, Notice, Order, OrderEvent, ParcelRow, Shipment
-from ..store.orders import SHIPPED_STATES
-from ..services import services
 from ..actions.shipping import SHIPPING_CANCELLED, SHOPIFY_HOLD, is_unpaid_hold
+from ..db.models import Alert, Customer, Notice, Order, OrderEvent, ParcelRow, Shipment
+from ..fulfilment.order_states import OrderState
+from ..fulfilment.shipment_states import LABELLED, ShipmentState
+from ..services import services
+from ..store.orders import SHIPPED_STATES
 from . import bp
 
 PAGE_SIZES = (10, 25, 50, 100)
@@ -49,7 +50,7 @@ HOLD_KINDS = {
     "merchant": ("Shipping cancelled by you", (SHIPPING_CANCELLED,)),
     "failed": ("A step failed", ("Could not ",)),
 }
-_WAITING = ("on_hold", "exception")
+_WAITING = (OrderState.ON_HOLD.value, OrderState.EXCEPTION.value)
 
 # The shop's distinct carriers in one index walk (shipments' shop_id, carrier), not a scan.
 _CARRIERS = text("""
@@ -117,7 +118,8 @@ def conditions(shop_id: int, f: Filters) -> list:
         where.append(Order.shopify_created_at < _midnight(f.end + timedelta(days=1)))
     if f.carrier:
         where.append(Order.id.in_(select(Shipment.order_id).where(
-            Shipment.shop_id == shop_id, Shipment.carrier == f.carrier, Shipment.state != "voided")))
+            Shipment.shop_id == shop_id, Shipment.carrier == f.carrier,
+            Shipment.state != ShipmentState.VOIDED)))
     if f.hold:
         phrases = HOLD_KINDS[f.hold][1]
         where += [Order.state.in_(_WAITING),
@@ -211,7 +213,8 @@ def shipping_of(session, shop_id: int, order_ids: list[int]) -> dict[int, list[S
         select(Shipment.order_id, Shipment.id, Shipment.carrier, Shipment.service, Shipment.state,
                Shipment.tracking_status, ParcelRow.tracking_code)
         .outerjoin(ParcelRow, and_(ParcelRow.shipment_id == Shipment.id, ParcelRow.voided_at.is_(None)))
-        .where(Shipment.shop_id == shop_id, Shipment.order_id.in_(order_ids), Shipment.state != "voided")
+        .where(Shipment.shop_id == shop_id, Shipment.order_id.in_(order_ids),
+               Shipment.state != ShipmentState.VOIDED)
         .order_by(Shipment.id, ParcelRow.position)).all()
     by_shipment: dict[int, tuple[int, Shipping]] = {}
     for order_id, ship_id, carrier, service, state, status, code in rows:
@@ -275,16 +278,17 @@ def orders_show(order_id: int):
 
 def choices(order: Order, shipments: list[Shipment]) -> dict[str, bool]:
     """Which actions the page offers; the actions check again, since the page may be stale."""
-    held, reason = order.state == "on_hold", order.hold_reason or ""
-    live_label = any(sh.state in ("bought", "fulfilled") for sh in shipments)
+    held, reason = order.state == OrderState.ON_HOLD.value, order.hold_reason or ""
+    live_label = any(sh.state in LABELLED for sh in shipments)
     return {
         "release": held and SHOPIFY_HOLD not in reason,
         "held_in_shopify": held and SHOPIFY_HOLD in reason,
         "unpaid": held and is_unpaid_hold(reason),
-        "rerate": order.state == "ready",
+        "rerate": order.state == OrderState.READY.value,
         "void_first": live_label and order.state not in SHIPPED_STATES,
         "cancel": not live_label and SHIPPING_CANCELLED not in reason
-        and order.state not in (*SHIPPED_STATES, "cancelled", "nothing_to_ship"),
+        and order.state not in (*SHIPPED_STATES, OrderState.CANCELLED.value,
+                                OrderState.NOTHING_TO_SHIP.value),
     }
 
 
