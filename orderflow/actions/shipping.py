@@ -12,18 +12,18 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from ..db.models import Order, ParcelRow, Shipment
+from ..fulfilment import shipment_states
 from ..fulfilment.order_states import OrderState
+from ..fulfilment.shipment_states import LABELLED, NOT_BOUGHT, ShipmentState
 from ..fulfilment.validation import PAYMENT_REASONS, UNKNOWN_PAYMENT
 from ..jobs.shipping import buy_label, plan_shipment, void_shipment
-from ..db.models import Order, ParcelRow, Shipment
-from ..store.orders import MERCHANT_HOLD, SHIPPED_STATES, record
 from ..queue.calls import QueueUnavailable
-from ..store.shipments import move_order
+from ..store.orders import MERCHANT_HOLD, SHIPPED_STATES, move
 
 SHIPPING_CANCELLED = MERCHANT_HOLD
 SHOPIFY_HOLD = "Held in Shopify"  # how a fulfilment hold placed in Shopify starts its reason
 _UNPAID = tuple(PAYMENT_REASONS.values()) + (UNKNOWN_PAYMENT,)
-_NOT_BOUGHT = ("planned", "rated", "exception")
 
 
 class Refused(Exception):
@@ -80,10 +80,10 @@ def _shipment(session, shop_id: int, shipment_id: int, order_id: int | None) -> 
 def _drop_unbought(session, order_id: int) -> None:
     """Shipments not bought are only quotes: drop them, or refuse if a label is live."""
     for shipment in session.scalars(select(Shipment).where(Shipment.order_id == order_id)):
-        if shipment.state in ("bought", "fulfilled"):
+        if shipment.state in LABELLED:
             raise Refused(409, "label_bought", "this order has a bought label: void it first")
-        if shipment.state in _NOT_BOUGHT:
-            shipment.state = "voided"
+        if shipment.state in NOT_BOUGHT:
+            shipment.state = shipment_states.transition(shipment.state, ShipmentState.VOIDED).value
 
 
 def rerate(svc, shop_id: int, order_id: int) -> None:
@@ -100,7 +100,7 @@ def buy(svc, shop_id: int, shipment_id: int, service: str, order_id: int | None 
     """Buy the rate the merchant chose among those we offered ("UPS/Ground"); the parcel ids."""
     with svc.db.session() as s, s.begin():
         shipment = _shipment(s, shop_id, shipment_id, order_id)
-        if shipment.state != "rated":
+        if shipment.state != ShipmentState.RATED:
             raise Refused(409, "not_rated",
                           f"this shipment is {shipment.state}: only a rated shipment can be bought")
         parcel_rates = [next((r for r in p.rates or [] if r["service"] == service), None)
@@ -121,7 +121,7 @@ def void(svc, shop_id: int, shipment_id: int, order_id: int | None = None) -> No
     """Refund the shipment's labels and cancel its Shopify fulfilment (in a job)."""
     with svc.db.session() as s:
         shipment = _shipment(s, shop_id, shipment_id, order_id)
-        if shipment.state == "voided":
+        if shipment.state == ShipmentState.VOIDED:
             raise Refused(409, "already_voided", "this shipment's labels are already voided")
         if not any(p.bought_at for p in shipment.parcels):
             raise Refused(409, "nothing_bought", "no label was bought for this shipment")
@@ -162,7 +162,7 @@ def release_hold(svc, shop_id: int, order_id: int) -> str:
         reason = order.hold_reason or ""
         if SHOPIFY_HOLD in reason:
             raise Refused(409, "held_in_shopify", "this order is held in Shopify: release it there")
-        move_order(s, order, OrderState.READY, f"Hold released by the merchant (was: {reason})", "admin")
+        move(s, order, OrderState.READY, f"Hold released by the merchant (was: {reason})", "admin")
     _enqueue(svc, [plan_shipment.call(order_id, True, job_id=f"rerate-{order_id}")])
     return reason
 
@@ -177,8 +177,9 @@ def cancel_shipping(svc, shop_id: int, order_id: int) -> None:
             raise Refused(409, "nothing_to_cancel", f"this order is {order.state}: nothing is shipped")
         _drop_unbought(s, order.id)
         if order.state != OrderState.ON_HOLD.value:
-            move_order(s, order, OrderState.ON_HOLD, SHIPPING_CANCELLED, "admin")
+            move(s, order, OrderState.ON_HOLD, SHIPPING_CANCELLED, "admin")
         elif SHIPPING_CANCELLED not in (order.hold_reason or ""):
             # The other reasons stay: releasing the hold later still warns of an open payment.
-            order.hold_reason = "; ".join(filter(None, (SHIPPING_CANCELLED, order.hold_reason)))
-            record(s, order, OrderState.ON_HOLD.value, SHIPPING_CANCELLED, "admin")
+            move(s, order, OrderState.ON_HOLD,
+                 "; ".join(filter(None, (SHIPPING_CANCELLED, order.hold_reason))), "admin",
+                 event=(OrderState.ON_HOLD.value, SHIPPING_CANCELLED))
