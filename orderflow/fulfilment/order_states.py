@@ -8,7 +8,7 @@ member and one new row here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 
 from .state_machine import IllegalTransition, StateMachine
@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 
-class OrderState(str, Enum):
+class OrderState(StrEnum):
     RECEIVED = "received"
     READY = "ready"
     ON_HOLD = "on_hold"
