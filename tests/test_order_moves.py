@@ -7,7 +7,7 @@ delivered and its timeline says what failed and why it did not move.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -18,7 +18,7 @@ from orderflow.fulfilment.order_states import OrderState
 from orderflow.store.orders import mark_exception, move
 from orderflow.store.shipments import move_order
 
-NOW = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 FAILURE = "Could not create the fulfilment in Shopify: Shopify refused our request"
 
 

@@ -91,12 +91,14 @@ def rerate(svc, shop_id: int, order_id: int) -> None:
     with svc.db.session() as s, s.begin():
         order = _order(s, shop_id, order_id, lock=True)
         if order.state != OrderState.READY.value:
-            raise Refused(409, "not_ready", f"only a ready order can be rated; this one is {order.state}")
+            raise Refused(409, "not_ready",
+                          f"only a ready order can be rated; this one is {order.state}")
         _drop_unbought(s, order.id)
     _enqueue(svc, [plan_shipment.call(order_id, True, job_id=f"rerate-{order_id}")])
 
 
-def buy(svc, shop_id: int, shipment_id: int, service: str, order_id: int | None = None) -> list[int]:
+def buy(svc, shop_id: int, shipment_id: int, service: str,
+        order_id: int | None = None) -> list[int]:
     """Buy the rate the merchant chose among those we offered ("UPS/Ground"); the parcel ids."""
     with svc.db.session() as s, s.begin():
         shipment = _shipment(s, shop_id, shipment_id, order_id)
@@ -108,7 +110,7 @@ def buy(svc, shop_id: int, shipment_id: int, service: str, order_id: int | None 
         if not parcel_rates or None in parcel_rates:
             raise Refused(422, "not_offered",
                           f"{service} was not offered for this shipment; re-rate to see what is")
-        for parcel, rate in zip(shipment.parcels, parcel_rates):
+        for parcel, rate in zip(shipment.parcels, parcel_rates, strict=True):
             parcel.rate_id, parcel.amount = rate["id"], rate["amount"]
         shipment.carrier, shipment.service = service.split("/", 1)
         shipment.cost = sum(Decimal(r["amount"]) for r in parcel_rates)
@@ -141,7 +143,8 @@ def label(svc, shop_id: int, parcel_id: int, order_id: int | None = None) -> Lab
             raise Refused(410, "label_voided", "this label was voided")
         if parcel.label_data is None:
             raise Refused(409, "no_label", "no label has been bought for this parcel yet")
-        return Label(parcel.label_data, (parcel.label_format or "PDF").upper(), parcel.tracking_code)
+        return Label(parcel.label_data, (parcel.label_format or "PDF").upper(),
+                     parcel.tracking_code)
 
 
 def is_unpaid_hold(reason: str | None) -> bool:
@@ -172,9 +175,11 @@ def cancel_shipping(svc, shop_id: int, order_id: int) -> None:
     with svc.db.session() as s, s.begin():
         order = _order(s, shop_id, order_id, lock=True)
         if order.state in SHIPPED_STATES:
-            raise Refused(409, "already_shipped", f"this order is {order.state}: it has already shipped")
+            raise Refused(409, "already_shipped",
+                          f"this order is {order.state}: it has already shipped")
         if order.state in (OrderState.CANCELLED.value, OrderState.NOTHING_TO_SHIP.value):
-            raise Refused(409, "nothing_to_cancel", f"this order is {order.state}: nothing is shipped")
+            raise Refused(409, "nothing_to_cancel",
+                          f"this order is {order.state}: nothing is shipped")
         _drop_unbought(s, order.id)
         if order.state != OrderState.ON_HOLD.value:
             move(s, order, OrderState.ON_HOLD, SHIPPING_CANCELLED, "admin")

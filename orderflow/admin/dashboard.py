@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from flask import g, render_template
 from sqlalchemy import func, select
@@ -25,12 +25,13 @@ _NEEDS_PERSON = (OrderState.ON_HOLD.value, OrderState.EXCEPTION.value)
 @bp.get("/")
 def dashboard():
     shop_id = g.shop.id
-    start = datetime.combine(datetime.now(timezone.utc).date(), time.min, tzinfo=timezone.utc)
+    start = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
     with services().db.session() as s:
         counts = dict(s.execute(select(Order.state, func.count()).where(Order.shop_id == shop_id)
                                 .group_by(Order.state)).all())
         labels = s.execute(
-            select(Shipment.currency, func.count(ParcelRow.id), func.coalesce(func.sum(ParcelRow.amount), 0))
+            select(Shipment.currency, func.count(ParcelRow.id),
+                   func.coalesce(func.sum(ParcelRow.amount), 0))
             .join(Shipment, Shipment.id == ParcelRow.shipment_id)
             .where(ParcelRow.shop_id == shop_id, ParcelRow.bought_at >= start,
                    ParcelRow.voided_at.is_(None))

@@ -11,7 +11,7 @@ their shipments, the shop's carriers (and the shop, for authentication).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -100,7 +100,7 @@ def _day(args, name: str, errors: dict) -> date | None:
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _like_prefix(value: str) -> str:
@@ -147,7 +147,8 @@ def _customers_named(shop_id: int, words: list[str]):
     typed = _like_prefix(" ".join(words))
     named = [first.like(typed, escape="\\"), last.like(typed, escape="\\")]
     if len(words) > 1:
-        named.append(and_(first == words[0], last.like(_like_prefix(" ".join(words[1:])), escape="\\")))
+        rest = _like_prefix(" ".join(words[1:]))
+        named.append(and_(first == words[0], last.like(rest, escape="\\")))
     return select(Customer.id).where(Customer.shop_id == shop_id, or_(*named))
 
 
@@ -173,11 +174,13 @@ def orders_query(shop_id: int, f: Filters, before: int | None, after: int | None
         branches = [_keyset(select(Order.id).where(*where, match), before, after, size).subquery()
                     for match in search_matches(shop_id, f.q)]
         where = [Order.shop_id == shop_id, Order.id.in_(union(*(select(b.c.id) for b in branches)))]
-    elif _by_date_index(f, datetime.now(timezone.utc).date()):
+    elif _by_date_index(f, datetime.now(UTC).date()):
         # Paged on an expression, the page's ids cannot come from walking the primary key.
-        ids = _keyset(select(Order.id).where(*where), before, after, size, key=Order.id + 0).subquery()
+        ids = _keyset(select(Order.id).where(*where), before, after, size,
+                      key=Order.id + 0).subquery()
         where = [Order.shop_id == shop_id, Order.id.in_(select(ids.c.id))]
-    return _keyset(select(Order).where(*where).options(joinedload(Order.customer)), before, after, size)
+    return _keyset(select(Order).where(*where).options(joinedload(Order.customer)),
+                   before, after, size)
 
 
 @dataclass
@@ -212,13 +215,15 @@ def shipping_of(session, shop_id: int, order_ids: list[int]) -> dict[int, list[S
     rows = session.execute(
         select(Shipment.order_id, Shipment.id, Shipment.carrier, Shipment.service, Shipment.state,
                Shipment.tracking_status, ParcelRow.tracking_code)
-        .outerjoin(ParcelRow, and_(ParcelRow.shipment_id == Shipment.id, ParcelRow.voided_at.is_(None)))
+        .outerjoin(ParcelRow, and_(ParcelRow.shipment_id == Shipment.id,
+                                   ParcelRow.voided_at.is_(None)))
         .where(Shipment.shop_id == shop_id, Shipment.order_id.in_(order_ids),
                Shipment.state != ShipmentState.VOIDED)
         .order_by(Shipment.id, ParcelRow.position)).all()
     by_shipment: dict[int, tuple[int, Shipping]] = {}
     for order_id, ship_id, carrier, service, state, status, code in rows:
-        _, shipping = by_shipment.setdefault(ship_id, (order_id, Shipping(carrier, service, state, status)))
+        _, shipping = by_shipment.setdefault(
+            ship_id, (order_id, Shipping(carrier, service, state, status)))
         if code:
             shipping.codes.append(code)
     found: dict[int, list[Shipping]] = {}
@@ -304,14 +309,16 @@ class Offer:
 def offers(shipment: Shipment) -> list[Offer]:
     """The services every parcel of a rated shipment was offered, cheapest first: what can be
     bought."""
-    per_parcel = [{r["service"]: Decimal(r["amount"]) for r in p.rates or []} for p in shipment.parcels]
+    per_parcel = [{r["service"]: Decimal(r["amount"]) for r in p.rates or []}
+                  for p in shipment.parcels]
     common = set.intersection(*map(set, per_parcel)) if per_parcel else set()
     rates = considered(shipment)
     days = {f"{r['carrier']}/{r['service']}": r.get("delivery_days") for r in rates}
-    policy = f"{rates[0]['carrier']}/{rates[0]['service']}" if (shipment.selection or {}).get("chosen") else None
+    chose = (shipment.selection or {}).get("chosen")
+    policy = f"{rates[0]['carrier']}/{rates[0]['service']}" if chose else None
     chosen = f"{shipment.carrier}/{shipment.service}"
-    return sorted((Offer(sv, sum(p[sv] for p in per_parcel), days.get(sv), sv == chosen, sv == policy)
-                   for sv in common), key=lambda o: (o.amount, o.service))
+    return sorted((Offer(sv, sum(p[sv] for p in per_parcel), days.get(sv), sv == chosen,
+                         sv == policy) for sv in common), key=lambda o: (o.amount, o.service))
 
 
 def considered(shipment: Shipment) -> list[dict]:

@@ -7,7 +7,7 @@ status follows the one rule of `fulfilment.tracking.shipment_status`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from .tracking import shipment_status
 from .tracking_status import TrackingStatus
@@ -45,7 +45,7 @@ _STEP_NAMES = {LABEL_CREATED: "Label created", IN_TRANSIT: "On its way",
                OUT_FOR_DELIVERY: "Out for delivery", DELIVERED: "Delivered"}
 # How far along a parcel is, on the progress bar's scale; the rest say nothing about it.
 _STEP_OF = {LABEL_CREATED: 0, IN_TRANSIT: 1, OUT_FOR_DELIVERY: 2, READY_FOR_PICKUP: 2, DELIVERED: 3}
-_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ def parse_moment(value) -> datetime | None:
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def moment_text(moment: datetime) -> str:

@@ -11,7 +11,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..db.models import Customer, LineItem, Order, OrderEvent, utcnow
 from ..fulfilment.order_states import (
-    VALIDATING, IllegalTransition, OrderState, reached, transition,
+    VALIDATING,
+    IllegalTransition,
+    OrderState,
+    reached,
+    transition,
 )
 from ..fulfilment.types import FulfilmentPlan, OrderSnapshot, Verdict
 from ..fulfilment.validation import needs_shipping, validate_order
@@ -28,7 +32,8 @@ _HELD = (OrderState.ON_HOLD, OrderState.EXCEPTION)
 
 # The hold a merchant puts on an order from the admin; updates from Shopify keep it.
 MERCHANT_HOLD = "Shipping cancelled by the merchant"
-SHIPPED_STATES = (OrderState.FULFILLED.value, OrderState.IN_TRANSIT.value, OrderState.DELIVERED.value)
+SHIPPED_STATES = (OrderState.FULFILLED.value, OrderState.IN_TRANSIT.value,
+                  OrderState.DELIVERED.value)
 
 
 def record(session, order: Order, kind: str, message: str, source: str,
@@ -72,7 +77,8 @@ def move(session, order: Order, state: OrderState | str, reason: str | None, sou
 
 
 def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentPlan | None,
-                   source: str, delivery_id: int | None = None, plan_problem: str | None = None) -> str:
+                   source: str, delivery_id: int | None = None,
+                   plan_problem: str | None = None) -> str:
     """Upsert the order from `snap` unless we already hold newer state; validate; record why.
 
     Returns "created", "updated", "stale" or "cancelled_ignored". An order past validation
@@ -89,7 +95,8 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
     _write_fields(session, order, snap)
     session.flush()
     record(session, order, "received" if created else "updated",
-           f"{'Received' if created else 'Updated'} from Shopify ({snap.financial_status or 'no payment status'})",
+           f"{'Received' if created else 'Updated'} from Shopify "
+           f"({snap.financial_status or 'no payment status'})",
            source, delivery_id)
     if snap.cancelled and order.state != OrderState.CANCELLED.value:
         _follow(session, order, validate_order(snap, None), source, delivery_id)

@@ -25,11 +25,13 @@ def rate_json(rate: Rate) -> dict:
 def selection_json(selection: Selection) -> dict:
     return {"reason": selection.reason,
             "chosen": rate_json(selection.rate) if selection.rate else None,
-            "alternatives": [dict(rate_json(a.rate), why_not=a.why_not) for a in selection.alternatives]}
+            "alternatives": [dict(rate_json(a.rate), why_not=a.why_not)
+                             for a in selection.alternatives]}
 
 
 def billable_by_carrier(parcel: Parcel, rules) -> dict[str, int]:
-    return {carrier: carrier_billable_weight(parcel, carrier, rules).billable_lb for carrier in rules}
+    return {carrier: carrier_billable_weight(parcel, carrier, rules).billable_lb
+            for carrier in rules}
 
 
 def parcel_row(shipment: Shipment, position: int, parcel: Parcel, rules) -> ParcelRow:
@@ -59,7 +61,8 @@ def reliability(session, shop_id: int) -> dict[tuple[str, str], float]:
     """On-time share per carrier service, from this shop's delivered shipments."""
     rows = session.execute(select(Shipment.carrier, Shipment.service, Shipment.estimated_delivery,
                                   Shipment.delivered_at)
-                           .where(Shipment.shop_id == shop_id, Shipment.delivered_at.is_not(None))).all()
+                           .where(Shipment.shop_id == shop_id,
+                                  Shipment.delivered_at.is_not(None))).all()
     records = [DeliveryRecord(c, sv, est, delivered.date()) for c, sv, est, delivered in rows]
     return reliability_table(reliability_scores(records))
 

@@ -13,9 +13,10 @@ def test_the_old_names_in_the_easypost_adapter_are_the_domain_ones():
 
 
 def test_easypost_words_map_to_ours():
-    assert statuses.status_from_easypost("pre_transit") is tracking_status.TrackingStatus.LABEL_CREATED
-    assert statuses.status_from_easypost(" Delivered ") is tracking_status.TrackingStatus.DELIVERED
-    assert statuses.status_from_easypost("teleported") is tracking_status.TrackingStatus.UNKNOWN
+    ours = tracking_status.TrackingStatus
+    assert statuses.status_from_easypost("pre_transit") is ours.LABEL_CREATED
+    assert statuses.status_from_easypost(" Delivered ") is ours.DELIVERED
+    assert statuses.status_from_easypost("teleported") is ours.UNKNOWN
 
 
 def test_a_stored_word_we_do_not_know_reads_as_unknown_and_ranks_lowest():

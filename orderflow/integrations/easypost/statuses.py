@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from ...fulfilment.carrier_names import carrier_key, shopify_company, tracking_url
 from ...fulfilment.tracking_status import (
-    TrackingStatus, moves_forward, rank, shopify_event_status,
+    TrackingStatus,
+    moves_forward,
+    rank,
+    shopify_event_status,
 )
 
 __all__ = [
