@@ -12,18 +12,18 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from ..db.models import Order, ParcelRow, Shipment
+from ..fulfilment import shipment_states
 from ..fulfilment.order_states import OrderState
+from ..fulfilment.shipment_states import LABELLED, NOT_BOUGHT, ShipmentState
 from ..fulfilment.validation import PAYMENT_REASONS, UNKNOWN_PAYMENT
 from ..jobs.shipping import buy_label, plan_shipment, void_shipment
-from ..db.models import Order, ParcelRow, Shipment
-from ..store.orders import MERCHANT_HOLD, SHIPPED_STATES, record
 from ..queue.calls import QueueUnavailable
-from ..store.shipments import move_order
+from ..store.orders import MERCHANT_HOLD, SHIPPED_STATES, move
 
 SHIPPING_CANCELLED = MERCHANT_HOLD
 SHOPIFY_HOLD = "Held in Shopify"  # how a fulfilment hold placed in Shopify starts its reason
 _UNPAID = tuple(PAYMENT_REASONS.values()) + (UNKNOWN_PAYMENT,)
-_NOT_BOUGHT = ("planned", "rated", "exception")
 
 
 class Refused(Exception):
@@ -80,10 +80,10 @@ def _shipment(session, shop_id: int, shipment_id: int, order_id: int | None) -> 
 def _drop_unbought(session, order_id: int) -> None:
     """Shipments not bought are only quotes: drop them, or refuse if a label is live."""
     for shipment in session.scalars(select(Shipment).where(Shipment.order_id == order_id)):
-        if shipment.state in ("bought", "fulfilled"):
+        if shipment.state in LABELLED:
             raise Refused(409, "label_bought", "this order has a bought label: void it first")
-        if shipment.state in _NOT_BOUGHT:
-            shipment.state = "voided"
+        if shipment.state in NOT_BOUGHT:
+            shipment.state = shipment_states.transition(shipment.state, ShipmentState.VOIDED).value
 
 
 def rerate(svc, shop_id: int, order_id: int) -> None:
@@ -91,16 +91,18 @@ def rerate(svc, shop_id: int, order_id: int) -> None:
     with svc.db.session() as s, s.begin():
         order = _order(s, shop_id, order_id, lock=True)
         if order.state != OrderState.READY.value:
-            raise Refused(409, "not_ready", f"only a ready order can be rated; this one is {order.state}")
+            raise Refused(409, "not_ready",
+                          f"only a ready order can be rated; this one is {order.state}")
         _drop_unbought(s, order.id)
     _enqueue(svc, [plan_shipment.call(order_id, True, job_id=f"rerate-{order_id}")])
 
 
-def buy(svc, shop_id: int, shipment_id: int, service: str, order_id: int | None = None) -> list[int]:
+def buy(svc, shop_id: int, shipment_id: int, service: str,
+        order_id: int | None = None) -> list[int]:
     """Buy the rate the merchant chose among those we offered ("UPS/Ground"); the parcel ids."""
     with svc.db.session() as s, s.begin():
         shipment = _shipment(s, shop_id, shipment_id, order_id)
-        if shipment.state != "rated":
+        if shipment.state != ShipmentState.RATED:
             raise Refused(409, "not_rated",
                           f"this shipment is {shipment.state}: only a rated shipment can be bought")
         parcel_rates = [next((r for r in p.rates or [] if r["service"] == service), None)
@@ -108,7 +110,7 @@ def buy(svc, shop_id: int, shipment_id: int, service: str, order_id: int | None 
         if not parcel_rates or None in parcel_rates:
             raise Refused(422, "not_offered",
                           f"{service} was not offered for this shipment; re-rate to see what is")
-        for parcel, rate in zip(shipment.parcels, parcel_rates):
+        for parcel, rate in zip(shipment.parcels, parcel_rates, strict=True):
             parcel.rate_id, parcel.amount = rate["id"], rate["amount"]
         shipment.carrier, shipment.service = service.split("/", 1)
         shipment.cost = sum(Decimal(r["amount"]) for r in parcel_rates)
@@ -121,7 +123,7 @@ def void(svc, shop_id: int, shipment_id: int, order_id: int | None = None) -> No
     """Refund the shipment's labels and cancel its Shopify fulfilment (in a job)."""
     with svc.db.session() as s:
         shipment = _shipment(s, shop_id, shipment_id, order_id)
-        if shipment.state == "voided":
+        if shipment.state == ShipmentState.VOIDED:
             raise Refused(409, "already_voided", "this shipment's labels are already voided")
         if not any(p.bought_at for p in shipment.parcels):
             raise Refused(409, "nothing_bought", "no label was bought for this shipment")
@@ -141,7 +143,8 @@ def label(svc, shop_id: int, parcel_id: int, order_id: int | None = None) -> Lab
             raise Refused(410, "label_voided", "this label was voided")
         if parcel.label_data is None:
             raise Refused(409, "no_label", "no label has been bought for this parcel yet")
-        return Label(parcel.label_data, (parcel.label_format or "PDF").upper(), parcel.tracking_code)
+        return Label(parcel.label_data, (parcel.label_format or "PDF").upper(),
+                     parcel.tracking_code)
 
 
 def is_unpaid_hold(reason: str | None) -> bool:
@@ -162,7 +165,7 @@ def release_hold(svc, shop_id: int, order_id: int) -> str:
         reason = order.hold_reason or ""
         if SHOPIFY_HOLD in reason:
             raise Refused(409, "held_in_shopify", "this order is held in Shopify: release it there")
-        move_order(s, order, OrderState.READY, f"Hold released by the merchant (was: {reason})", "admin")
+        move(s, order, OrderState.READY, f"Hold released by the merchant (was: {reason})", "admin")
     _enqueue(svc, [plan_shipment.call(order_id, True, job_id=f"rerate-{order_id}")])
     return reason
 
@@ -172,13 +175,16 @@ def cancel_shipping(svc, shop_id: int, order_id: int) -> None:
     with svc.db.session() as s, s.begin():
         order = _order(s, shop_id, order_id, lock=True)
         if order.state in SHIPPED_STATES:
-            raise Refused(409, "already_shipped", f"this order is {order.state}: it has already shipped")
+            raise Refused(409, "already_shipped",
+                          f"this order is {order.state}: it has already shipped")
         if order.state in (OrderState.CANCELLED.value, OrderState.NOTHING_TO_SHIP.value):
-            raise Refused(409, "nothing_to_cancel", f"this order is {order.state}: nothing is shipped")
+            raise Refused(409, "nothing_to_cancel",
+                          f"this order is {order.state}: nothing is shipped")
         _drop_unbought(s, order.id)
         if order.state != OrderState.ON_HOLD.value:
-            move_order(s, order, OrderState.ON_HOLD, SHIPPING_CANCELLED, "admin")
+            move(s, order, OrderState.ON_HOLD, SHIPPING_CANCELLED, "admin")
         elif SHIPPING_CANCELLED not in (order.hold_reason or ""):
             # The other reasons stay: releasing the hold later still warns of an open payment.
-            order.hold_reason = "; ".join(filter(None, (SHIPPING_CANCELLED, order.hold_reason)))
-            record(s, order, OrderState.ON_HOLD.value, SHIPPING_CANCELLED, "admin")
+            move(s, order, OrderState.ON_HOLD,
+                 "; ".join(filter(None, (SHIPPING_CANCELLED, order.hold_reason))), "admin",
+                 event=(OrderState.ON_HOLD.value, SHIPPING_CANCELLED))

@@ -1,6 +1,6 @@
 """What a merchant does on an order's page: each a POST that redirects back with a message.
 
-The checks and the jobs are `orderflow.shipping_actions`, the same the JSON API uses.
+The checks and the jobs are `orderflow.actions.shipping`, the same the JSON API uses.
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ def orders_release(order_id: int):
 
 @bp.post("/orders/<int:order_id>/rerate")
 def orders_rerate(order_id: int):
-    return _done(order_id, lambda: actions.rerate(services(), g.shop.id, order_id), "order_rerating")
+    return _done(order_id, lambda: actions.rerate(services(), g.shop.id, order_id),
+                 "order_rerating")
 
 
 @bp.post("/orders/<int:order_id>/cancel-shipping")
@@ -126,7 +127,8 @@ def orders_buy(order_id: int, shipment_id: int):
     service = request.form.get("service")
     if not service:
         return redirect_to(_BACK, flash="order_no_rate_chosen", order_id=order_id)
-    return _done(order_id, lambda: actions.buy(services(), g.shop.id, shipment_id, service, order_id),
+    return _done(order_id,
+                 lambda: actions.buy(services(), g.shop.id, shipment_id, service, order_id),
                  "order_buying")
 
 

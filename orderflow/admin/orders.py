@@ -11,7 +11,7 @@ their shipments, the shop's carriers (and the shop, for authentication).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -19,11 +19,12 @@ from flask import current_app, g, render_template, request, url_for
 from sqlalchemy import and_, func, or_, select, text, union
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..fulfilment.order_states import OrderState
-from ..db.models import Alert, Customer, Notice, Order, OrderEvent, ParcelRow, Shipment
-from ..store.orders import SHIPPED_STATES
-from ..services import services
 from ..actions.shipping import SHIPPING_CANCELLED, SHOPIFY_HOLD, is_unpaid_hold
+from ..db.models import Alert, Customer, Notice, Order, OrderEvent, ParcelRow, Shipment
+from ..fulfilment.order_states import OrderState
+from ..fulfilment.shipment_states import LABELLED, ShipmentState
+from ..services import services
+from ..store.orders import SHIPPED_STATES
 from . import bp
 
 PAGE_SIZES = (10, 25, 50, 100)
@@ -49,7 +50,7 @@ HOLD_KINDS = {
     "merchant": ("Shipping cancelled by you", (SHIPPING_CANCELLED,)),
     "failed": ("A step failed", ("Could not ",)),
 }
-_WAITING = ("on_hold", "exception")
+_WAITING = (OrderState.ON_HOLD.value, OrderState.EXCEPTION.value)
 
 # The shop's distinct carriers in one index walk (shipments' shop_id, carrier), not a scan.
 _CARRIERS = text("""
@@ -99,7 +100,7 @@ def _day(args, name: str, errors: dict) -> date | None:
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _like_prefix(value: str) -> str:
@@ -117,7 +118,8 @@ def conditions(shop_id: int, f: Filters) -> list:
         where.append(Order.shopify_created_at < _midnight(f.end + timedelta(days=1)))
     if f.carrier:
         where.append(Order.id.in_(select(Shipment.order_id).where(
-            Shipment.shop_id == shop_id, Shipment.carrier == f.carrier, Shipment.state != "voided")))
+            Shipment.shop_id == shop_id, Shipment.carrier == f.carrier,
+            Shipment.state != ShipmentState.VOIDED)))
     if f.hold:
         phrases = HOLD_KINDS[f.hold][1]
         where += [Order.state.in_(_WAITING),
@@ -145,7 +147,8 @@ def _customers_named(shop_id: int, words: list[str]):
     typed = _like_prefix(" ".join(words))
     named = [first.like(typed, escape="\\"), last.like(typed, escape="\\")]
     if len(words) > 1:
-        named.append(and_(first == words[0], last.like(_like_prefix(" ".join(words[1:])), escape="\\")))
+        rest = _like_prefix(" ".join(words[1:]))
+        named.append(and_(first == words[0], last.like(rest, escape="\\")))
     return select(Customer.id).where(Customer.shop_id == shop_id, or_(*named))
 
 
@@ -171,11 +174,13 @@ def orders_query(shop_id: int, f: Filters, before: int | None, after: int | None
         branches = [_keyset(select(Order.id).where(*where, match), before, after, size).subquery()
                     for match in search_matches(shop_id, f.q)]
         where = [Order.shop_id == shop_id, Order.id.in_(union(*(select(b.c.id) for b in branches)))]
-    elif _by_date_index(f, datetime.now(timezone.utc).date()):
+    elif _by_date_index(f, datetime.now(UTC).date()):
         # Paged on an expression, the page's ids cannot come from walking the primary key.
-        ids = _keyset(select(Order.id).where(*where), before, after, size, key=Order.id + 0).subquery()
+        ids = _keyset(select(Order.id).where(*where), before, after, size,
+                      key=Order.id + 0).subquery()
         where = [Order.shop_id == shop_id, Order.id.in_(select(ids.c.id))]
-    return _keyset(select(Order).where(*where).options(joinedload(Order.customer)), before, after, size)
+    return _keyset(select(Order).where(*where).options(joinedload(Order.customer)),
+                   before, after, size)
 
 
 @dataclass
@@ -210,12 +215,15 @@ def shipping_of(session, shop_id: int, order_ids: list[int]) -> dict[int, list[S
     rows = session.execute(
         select(Shipment.order_id, Shipment.id, Shipment.carrier, Shipment.service, Shipment.state,
                Shipment.tracking_status, ParcelRow.tracking_code)
-        .outerjoin(ParcelRow, and_(ParcelRow.shipment_id == Shipment.id, ParcelRow.voided_at.is_(None)))
-        .where(Shipment.shop_id == shop_id, Shipment.order_id.in_(order_ids), Shipment.state != "voided")
+        .outerjoin(ParcelRow, and_(ParcelRow.shipment_id == Shipment.id,
+                                   ParcelRow.voided_at.is_(None)))
+        .where(Shipment.shop_id == shop_id, Shipment.order_id.in_(order_ids),
+               Shipment.state != ShipmentState.VOIDED)
         .order_by(Shipment.id, ParcelRow.position)).all()
     by_shipment: dict[int, tuple[int, Shipping]] = {}
     for order_id, ship_id, carrier, service, state, status, code in rows:
-        _, shipping = by_shipment.setdefault(ship_id, (order_id, Shipping(carrier, service, state, status)))
+        _, shipping = by_shipment.setdefault(
+            ship_id, (order_id, Shipping(carrier, service, state, status)))
         if code:
             shipping.codes.append(code)
     found: dict[int, list[Shipping]] = {}
@@ -275,16 +283,17 @@ def orders_show(order_id: int):
 
 def choices(order: Order, shipments: list[Shipment]) -> dict[str, bool]:
     """Which actions the page offers; the actions check again, since the page may be stale."""
-    held, reason = order.state == "on_hold", order.hold_reason or ""
-    live_label = any(sh.state in ("bought", "fulfilled") for sh in shipments)
+    held, reason = order.state == OrderState.ON_HOLD.value, order.hold_reason or ""
+    live_label = any(sh.state in LABELLED for sh in shipments)
     return {
         "release": held and SHOPIFY_HOLD not in reason,
         "held_in_shopify": held and SHOPIFY_HOLD in reason,
         "unpaid": held and is_unpaid_hold(reason),
-        "rerate": order.state == "ready",
+        "rerate": order.state == OrderState.READY.value,
         "void_first": live_label and order.state not in SHIPPED_STATES,
         "cancel": not live_label and SHIPPING_CANCELLED not in reason
-        and order.state not in (*SHIPPED_STATES, "cancelled", "nothing_to_ship"),
+        and order.state not in (*SHIPPED_STATES, OrderState.CANCELLED.value,
+                                OrderState.NOTHING_TO_SHIP.value),
     }
 
 
@@ -300,14 +309,16 @@ class Offer:
 def offers(shipment: Shipment) -> list[Offer]:
     """The services every parcel of a rated shipment was offered, cheapest first: what can be
     bought."""
-    per_parcel = [{r["service"]: Decimal(r["amount"]) for r in p.rates or []} for p in shipment.parcels]
+    per_parcel = [{r["service"]: Decimal(r["amount"]) for r in p.rates or []}
+                  for p in shipment.parcels]
     common = set.intersection(*map(set, per_parcel)) if per_parcel else set()
     rates = considered(shipment)
     days = {f"{r['carrier']}/{r['service']}": r.get("delivery_days") for r in rates}
-    policy = f"{rates[0]['carrier']}/{rates[0]['service']}" if (shipment.selection or {}).get("chosen") else None
+    chose = (shipment.selection or {}).get("chosen")
+    policy = f"{rates[0]['carrier']}/{rates[0]['service']}" if chose else None
     chosen = f"{shipment.carrier}/{shipment.service}"
-    return sorted((Offer(sv, sum(p[sv] for p in per_parcel), days.get(sv), sv == chosen, sv == policy)
-                   for sv in common), key=lambda o: (o.amount, o.service))
+    return sorted((Offer(sv, sum(p[sv] for p in per_parcel), days.get(sv), sv == chosen,
+                         sv == policy) for sv in common), key=lambda o: (o.amount, o.service))
 
 
 def considered(shipment: Shipment) -> list[dict]:

@@ -10,14 +10,14 @@ estimate, shipments without an estimate left out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from flask import g, render_template, request
 from sqlalchemy import Date, and_, case, cast, distinct, func, literal_column, select
 
-from ..fulfilment.reliability import DEFAULT_PRIOR, posterior_mean
 from ..db.models import ParcelRow, Shipment
+from ..fulfilment.reliability import DEFAULT_PRIOR, posterior_mean
 from ..services import services
 from . import bp
 from .charts import bucket_label, bucket_of, buckets, line, share_bars, stacked_bars
@@ -106,7 +106,8 @@ def service_lines(s, shop_id: int, since: datetime) -> dict[str, list[ServiceLin
     for currency, carrier, service, labels, orders, spend in rows:
         out.setdefault(currency or "", []).append(
             ServiceLine(carrier or UNKNOWN, service or "", labels, orders, Decimal(spend)))
-    return {c: sorted(found, key=lambda x: (-x.spend, x.carrier, x.service)) for c, found in out.items()}
+    return {c: sorted(found, key=lambda x: (-x.spend, x.carrier, x.service))
+            for c, found in out.items()}
 
 
 def spend_by_carrier(s, shop_id: int, since: datetime, unit: str, currency: str):
@@ -199,9 +200,9 @@ def _period() -> tuple[str, Period]:
 @bp.get("/reports")
 def reports():
     key, period = _period()
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     start = today - timedelta(days=period.days - 1)
-    since = datetime.combine(start, time.min, tzinfo=timezone.utc)
+    since = datetime.combine(start, time.min, tzinfo=UTC)
     days = buckets(start, today, period.unit)
     shop_id, unit = g.shop.id, period.unit
     spend_rows, order_rows, total = [], [], (Decimal(0), 0, 0)
@@ -220,7 +221,8 @@ def reports():
         currency=currency, currencies=sorted(lines), lines=lines.get(currency, []), total=total,
         spend=spend_chart(spend_rows, days, unit), average=line(labels, averages),
         table=_bucket_table(days, unit, spend_rows, order_rows), on_time=on_time,
-        on_time_chart=share_bars([(f"{x.carrier} {x.service}".strip(), x.share or 0) for x in on_time]),
+        on_time_chart=share_bars([(f"{x.carrier} {x.service}".strip(), x.share or 0)
+                                  for x in on_time]),
         money=money, percent=percent)
 
 

@@ -26,10 +26,12 @@ def error_response(status: int, message: str, headers: dict | None = None):
 def authenticate():
     svc = services()
     if not request.headers.get("Authorization", "").startswith("Bearer "):
-        return error_response(401, "send the App Bridge session token as 'Authorization: Bearer <token>'")
+        return error_response(
+            401, "send the App Bridge session token as 'Authorization: Bearer <token>'")
     result = svc.shopify_app.verify_app_home_req(request_input(), PATCH_ID_TOKEN_PATH)
     if not result.ok:
-        return error_response(401, f"session token refused ({result.log.code})", result.response.headers)
+        return error_response(401, f"session token refused ({result.log.code})",
+                              result.response.headers)
     try:
         g.shop = shop_for_session(svc, f"{result.shop}.myshopify.com", result.id_token)
     except ShopifyError as exc:

@@ -6,8 +6,8 @@ from flask import g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..fulfilment.order_states import OrderState
 from ..db.models import Alert, DataRequest, Notice, Order, OrderEvent, Shipment
+from ..fulfilment.order_states import OrderState
 from ..services import services
 from . import bp
 from .auth import error_response

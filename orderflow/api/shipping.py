@@ -20,7 +20,8 @@ def shipment_json(shipment: Shipment) -> dict:
     return {
         "id": shipment.id, "state": shipment.state, "carrier": shipment.carrier,
         "service": shipment.service, "error": shipment.error,
-        "cost": None if shipment.cost is None else {"amount": str(shipment.cost), "currency": shipment.currency},
+        "cost": None if shipment.cost is None else {"amount": str(shipment.cost),
+                                                    "currency": shipment.currency},
         "selection": shipment.selection, "shopify_fulfillment_id": shipment.shopify_fulfillment_id,
         "parcels": [{
             "id": p.id, "box": p.box, "weight_oz": str(p.weight_oz), "contents": p.contents,
@@ -56,7 +57,8 @@ def buy(shipment_id: int):
     """Buy the rate the merchant chose among those we offered (`{"service": "UPS/Ground"}`)."""
     service = (request.get_json(silent=True) or {}).get("service")
     if not isinstance(service, str):
-        return error_response(400, "send {\"service\": \"<carrier>/<service>\"}, one of the rates offered")
+        return error_response(
+            400, "send {\"service\": \"<carrier>/<service>\"}, one of the rates offered")
     try:
         ids = actions.buy(services(), g.shop.id, shipment_id, service)
     except actions.Refused as exc:

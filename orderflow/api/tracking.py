@@ -29,7 +29,8 @@ def notice_json(notice: Notice) -> dict:
 @bp.get("/alerts")
 def alerts():
     """Open delivery alerts, newest first; `?all=1` includes resolved ones."""
-    query = select(Alert, Order).join(Order, Order.id == Alert.order_id).where(Alert.shop_id == g.shop.id)
+    query = (select(Alert, Order).join(Order, Order.id == Alert.order_id)
+             .where(Alert.shop_id == g.shop.id))
     if request.args.get("all") != "1":
         query = query.where(Alert.resolved_at.is_(None))
     with services().db.session() as s:

@@ -86,7 +86,7 @@ class WebhookDelivery(Base):
     resource_id: Mapped[int | None] = mapped_column(BigInteger)
     # The raw body; cleared once processed, so personal data does not linger here.
     payload: Mapped[str | None] = mapped_column(Text)
-    # pending -> queued -> done | failed | skipped
+    # DeliveryStatus (fulfilment/delivery_states.py): pending -> queued -> done | failed | skipped
     status: Mapped[str] = mapped_column(String(16), default="pending")
     queued_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -124,6 +124,7 @@ class Order(Base):
     total_price: Mapped[Decimal]
     financial_status: Mapped[str | None] = mapped_column(String(32))
     fulfillment_status: Mapped[str | None] = mapped_column(String(32))
+    # OrderState (fulfilment/order_states.py)
     state: Mapped[str] = mapped_column(String(32), default="received")
     hold_reason: Mapped[str | None] = mapped_column(Text)
     shopify_created_at: Mapped[datetime]
@@ -198,7 +199,7 @@ class DataRequest(Base):
 class ShopSettings(Base):
     """A shop's shipping settings (origin, boxes, policy, label format, rules) as one document.
 
-    `orderflow.shipping_settings` reads it into typed settings with defaults for what is absent.
+    `orderflow.fulfilment.shop_settings` reads it into typed settings with defaults for what is absent.
     """
 
     __tablename__ = "shop_settings"
@@ -220,7 +221,8 @@ class Shipment(Base):
     fulfillment_order_id: Mapped[str] = mapped_column(String(80))
     # [{"id": <fulfilment order line gid>, "quantity": n}] — exactly what the fulfilment will carry
     lines: Mapped[dict] = mapped_column(JSON)
-    # planned -> rated -> bought -> fulfilled, or voided | exception
+    # ShipmentState (fulfilment/shipment_states.py): planned -> rated -> bought -> fulfilled,
+    # or voided | exception
     state: Mapped[str] = mapped_column(String(16), default="planned")
     carrier: Mapped[str | None] = mapped_column(String(64))
     service: Mapped[str | None] = mapped_column(String(64))
@@ -310,7 +312,8 @@ class Notice(Base):
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))  # email | shopify | merchant
     kind: Mapped[str] = mapped_column(String(32))  # shipped, out_for_delivery, IN_TRANSIT, ...
-    # pending -> sending -> sent | skipped | failed; "sending" that never finished stays visible
+    # NoticeState (fulfilment/notice_states.py): pending -> sending -> sent | skipped | failed |
+    # unconfirmed; "sending" that never finished stays visible
     state: Mapped[str] = mapped_column(String(16), default="pending")
     recipient: Mapped[str | None] = mapped_column(String(320))
     detail: Mapped[dict | None] = mapped_column(JSON)
@@ -358,10 +361,12 @@ class Batch(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
-    # queued -> running -> done (each order's outcome in `results`)
+    # BatchState (fulfilment/batch_states.py): queued -> running -> done (each order's outcome
+    # in `results`)
     state: Mapped[str] = mapped_column(String(16), default="queued")
     order_ids: Mapped[dict] = mapped_column(JSON)  # [order id, ...] in the merchant's order
-    # {"<order id>": {"state": "bought" | "failed" | "skipped", "message": "..."}}
+    # {"<order id>": {"state": BatchOutcome ("buying", then "bought" | "failed" | "skipped"),
+    #                 "message": "..."}}
     results: Mapped[dict] = mapped_column(JSON, default=dict)
     total: Mapped[int] = mapped_column(Integer)
     finished: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,17 +1,25 @@
 """The order state machine: every state an order can be in and every move between them.
 
-The table is the only place that says which moves are legal. A later state (label bought,
-shipped, ...) is one new enum member and one new row here.
+The table is the only place that says which moves are legal; `store.orders.move` is the only
+place an order's state changes, through it. A later state (a return, ...) is one new enum
+member and one new row here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 
+from .state_machine import IllegalTransition, StateMachine
 
-class OrderState(str, Enum):
+__all__ = [
+    "SHIPPING_WALK", "TRANSITIONS", "VALIDATING", "IllegalTransition", "OrderState",
+    "can_transition", "is_terminal", "reached", "transition",
+]
+
+
+class OrderState(StrEnum):
     RECEIVED = "received"
     READY = "ready"
     ON_HOLD = "on_hold"
@@ -39,6 +47,10 @@ _VALIDATION_OUTCOMES = frozenset(
     }
 )
 
+# `exception` (a job failed for good: a person must look) is reachable until Shopify has the
+# fulfilment. Once it has (fulfilled, in transit, delivered) the parcels are the carrier's and a
+# later failure must not make the order look unshipped, nor send it back to validation: the
+# order keeps its state and its timeline says what failed. A cancelled order stays cancelled.
 TRANSITIONS: Mapping[OrderState, frozenset[OrderState]] = MappingProxyType(
     {
         OrderState.RECEIVED: _VALIDATION_OUTCOMES | {OrderState.CANCELLED},
@@ -59,25 +71,20 @@ TRANSITIONS: Mapping[OrderState, frozenset[OrderState]] = MappingProxyType(
     }
 )
 
+# The walk once labels are bought, in order. An order with several shipments gets each step
+# once per shipment: a step it is already at or past is old news, not a refused move.
+SHIPPING_WALK = (OrderState.LABEL_BOUGHT, OrderState.FULFILLED, OrderState.IN_TRANSIT,
+                 OrderState.DELIVERED)
 
-class IllegalTransition(Exception):
-    """A move the transition table does not allow."""
-
-    def __init__(self, current: OrderState, new: OrderState):
-        self.current = current
-        self.new = new
-        message = f"an order cannot move from {current.value} to {new.value}"
-        if is_terminal(current):
-            message += f": {current.value} is final"
-        super().__init__(message)
+_MACHINE = StateMachine("an order", OrderState, TRANSITIONS)
 
 
 def is_terminal(state: OrderState | str) -> bool:
-    return not TRANSITIONS[OrderState(state)]
+    return _MACHINE.is_terminal(state)
 
 
 def can_transition(current: OrderState | str, new: OrderState | str) -> bool:
-    return OrderState(new) in TRANSITIONS[OrderState(current)]
+    return _MACHINE.can_transition(current, new)
 
 
 def transition(current: OrderState | str, new: OrderState | str) -> OrderState:
@@ -86,7 +93,14 @@ def transition(current: OrderState | str, new: OrderState | str) -> OrderState:
     States may be given as enum members or their stored string values; an unknown value
     raises ValueError.
     """
+    return _MACHINE.transition(current, new)
+
+
+def reached(current: OrderState | str, new: OrderState | str) -> bool:
+    """The order is at `new` already, or past it in the shipping walk (a second parcel's label
+    when the first is fulfilled): a move there has nothing to do and is no refusal."""
     current, new = OrderState(current), OrderState(new)
-    if new not in TRANSITIONS[current]:
-        raise IllegalTransition(current, new)
-    return new
+    if current == new:
+        return True
+    walk = SHIPPING_WALK
+    return current in walk and new in walk and walk.index(new) < walk.index(current)

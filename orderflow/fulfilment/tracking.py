@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from ..integrations.easypost.statuses import TrackingStatus, rank, shopify_event_status
+from .tracking_status import TrackingStatus, rank, shopify_event_status
 from .types import TrackingEvent
 
 PROBLEMS = (TrackingStatus.FAILED, TrackingStatus.RETURNING, TrackingStatus.CANCELLED)
@@ -89,7 +89,8 @@ def email_superseded(kind: str, status: str | None) -> bool:
     delivered or in trouble, "delivery problem" once it is delivered after all."""
     now = _known(status)
     if kind == "out_for_delivery":
-        return rank(now) > rank(TrackingStatus.OUT_FOR_DELIVERY) and now != TrackingStatus.READY_FOR_PICKUP
+        return (rank(now) > rank(TrackingStatus.OUT_FOR_DELIVERY)
+                and now != TrackingStatus.READY_FOR_PICKUP)
     return kind == "problem" and now == TrackingStatus.DELIVERED
 
 
@@ -138,7 +139,8 @@ def news(status: str, event: dict | None) -> str:
     """One line for the order's timeline: what happened, in the carrier's words, and where."""
     words = (event or {}).get("message") or ""
     where = place(event)
-    text = f"{headline(status)}" + (f": {words}" if words else "") + (f" ({where})" if where else "")
+    text = (f"{headline(status)}" + (f": {words}" if words else "")
+            + (f" ({where})" if where else ""))
     return text
 
 

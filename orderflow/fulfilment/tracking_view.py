@@ -1,19 +1,25 @@
 """What the customer's tracking page says, built from plain values: no Flask, no database.
 
-Statuses are the plain strings of `integrations.easypost.statuses.TrackingStatus`; a shipment's
+Statuses are the plain strings of `fulfilment.tracking_status.TrackingStatus`; a shipment's
 status follows the one rule of `fulfilment.tracking.shipment_status`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from .tracking import shipment_status
+from .tracking_status import TrackingStatus
 
-LABEL_CREATED, IN_TRANSIT, OUT_FOR_DELIVERY = "label_created", "in_transit", "out_for_delivery"
-READY_FOR_PICKUP, DELIVERED = "ready_for_pickup", "delivered"
-RETURNING, FAILED, CANCELLED = "returning", "failed", "cancelled"
+LABEL_CREATED = TrackingStatus.LABEL_CREATED
+IN_TRANSIT = TrackingStatus.IN_TRANSIT
+OUT_FOR_DELIVERY = TrackingStatus.OUT_FOR_DELIVERY
+READY_FOR_PICKUP = TrackingStatus.READY_FOR_PICKUP
+DELIVERED = TrackingStatus.DELIVERED
+RETURNING = TrackingStatus.RETURNING
+FAILED = TrackingStatus.FAILED
+CANCELLED = TrackingStatus.CANCELLED
 PROBLEMS = (FAILED, RETURNING, CANCELLED)
 
 # (headline, what it means for the customer)
@@ -39,7 +45,7 @@ _STEP_NAMES = {LABEL_CREATED: "Label created", IN_TRANSIT: "On its way",
                OUT_FOR_DELIVERY: "Out for delivery", DELIVERED: "Delivered"}
 # How far along a parcel is, on the progress bar's scale; the rest say nothing about it.
 _STEP_OF = {LABEL_CREATED: 0, IN_TRANSIT: 1, OUT_FOR_DELIVERY: 2, READY_FOR_PICKUP: 2, DELIVERED: 3}
-_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -248,7 +254,7 @@ def parse_moment(value) -> datetime | None:
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def moment_text(moment: datetime) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..db.models import WebhookDelivery, utcnow
-
-FINISHED = ("done", "failed", "skipped")
+from ..fulfilment.delivery_states import FINISHED, DeliveryStatus, transition
 
 
 def claim(session, delivery_id: int) -> WebhookDelivery | None:
@@ -19,9 +18,10 @@ def claim(session, delivery_id: int) -> WebhookDelivery | None:
     return delivery
 
 
-def finish(delivery: WebhookDelivery, status: str = "done", error: str | None = None) -> None:
+def finish(delivery: WebhookDelivery, status: DeliveryStatus | str = DeliveryStatus.DONE,
+           error: str | None = None) -> None:
     """Close the delivery; its body goes, since it may carry a customer's personal data."""
-    delivery.status = status
+    delivery.status = transition(delivery.status, status).value
     delivery.error = error
     delivery.finished_at = utcnow()
     delivery.payload = None

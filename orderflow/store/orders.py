@@ -1,4 +1,5 @@
-"""Persisting what Shopify told us about an order, and its timeline. Called inside a transaction."""
+"""Persisting what Shopify told us about an order, its timeline, and the one place its state
+moves (`move`, through the table of fulfilment/order_states.py). Called inside a transaction."""
 
 from __future__ import annotations
 
@@ -8,27 +9,31 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..fulfilment.order_states import VALIDATING, IllegalTransition, OrderState, transition
+from ..db.models import Customer, LineItem, Order, OrderEvent, utcnow
+from ..fulfilment.order_states import (
+    VALIDATING,
+    IllegalTransition,
+    OrderState,
+    reached,
+    transition,
+)
 from ..fulfilment.types import FulfilmentPlan, OrderSnapshot, Verdict
 from ..fulfilment.validation import needs_shipping, validate_order
-from ..db.models import Customer, LineItem, Order, OrderEvent, utcnow
 
-_STATE_EVENTS = {
+# A validation verdict's words on the timeline, where they are not the move's own (the state as
+# the kind, the reason as the message).
+_VERDICT_EVENTS = {
     OrderState.READY: ("ready", "Ready to ship"),
-    OrderState.LABEL_BOUGHT: ("label_bought", "{reason}"),
-    OrderState.FULFILLED: ("fulfilled", "{reason}"),
-    OrderState.IN_TRANSIT: ("in_transit", "{reason}"),
-    OrderState.DELIVERED: ("delivered", "{reason}"),
-    OrderState.EXCEPTION: ("exception", "{reason}"),
     OrderState.ON_HOLD: ("held", "On hold: {reason}"),
-    OrderState.NOTHING_TO_SHIP: ("nothing_to_ship", "{reason}"),
-    OrderState.CANCELLED: ("cancelled", "{reason}"),
 }
+# The states whose reason the order keeps as its hold reason, for the merchant to act on.
+_HELD = (OrderState.ON_HOLD, OrderState.EXCEPTION)
 
 
 # The hold a merchant puts on an order from the admin; updates from Shopify keep it.
 MERCHANT_HOLD = "Shipping cancelled by the merchant"
-SHIPPED_STATES = (OrderState.FULFILLED.value, OrderState.IN_TRANSIT.value, OrderState.DELIVERED.value)
+SHIPPED_STATES = (OrderState.FULFILLED.value, OrderState.IN_TRANSIT.value,
+                  OrderState.DELIVERED.value)
 
 
 def record(session, order: Order, kind: str, message: str, source: str,
@@ -44,8 +49,36 @@ def locked_order(session, shop_id: int, shopify_id: int) -> Order | None:
     )
 
 
+def move(session, order: Order, state: OrderState | str, reason: str | None, source: str,
+         delivery_id: int | None = None, *, event: tuple[str, str] | None = None) -> bool:
+    """Move the order to `state` if the transition table allows it: the one place an order's
+    state changes. Returns whether the order changed.
+
+    `reason` is why: kept as the hold reason (on hold, exception) and written on the timeline
+    with the state as its kind, unless `event` gives the (kind, message) to write. A move the
+    table refuses leaves the order as it is and says why on the timeline (`transition_refused`),
+    unless the order is already there or past it in the shipping walk: that is old news.
+    """
+    current = OrderState(order.state)
+    try:
+        new = transition(current, state)
+    except IllegalTransition as exc:
+        if not reached(current, exc.new):
+            message = f"{exc} ({reason})" if reason else str(exc)
+            record(session, order, "transition_refused", message, source, delivery_id)
+        return False
+    hold_reason = reason if new in _HELD else None
+    if (current, order.hold_reason) == (new, hold_reason):
+        return False
+    order.state, order.hold_reason = new.value, hold_reason
+    kind, message = event or (new.value, reason or "")
+    record(session, order, kind, message, source, delivery_id)
+    return True
+
+
 def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentPlan | None,
-                   source: str, delivery_id: int | None = None, plan_problem: str | None = None) -> str:
+                   source: str, delivery_id: int | None = None,
+                   plan_problem: str | None = None) -> str:
     """Upsert the order from `snap` unless we already hold newer state; validate; record why.
 
     Returns "created", "updated", "stale" or "cancelled_ignored". An order past validation
@@ -62,15 +95,16 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
     _write_fields(session, order, snap)
     session.flush()
     record(session, order, "received" if created else "updated",
-           f"{'Received' if created else 'Updated'} from Shopify ({snap.financial_status or 'no payment status'})",
+           f"{'Received' if created else 'Updated'} from Shopify "
+           f"({snap.financial_status or 'no payment status'})",
            source, delivery_id)
     if snap.cancelled and order.state != OrderState.CANCELLED.value:
-        _move(session, order, validate_order(snap, None), source, delivery_id)
+        _follow(session, order, validate_order(snap, None), source, delivery_id)
         return "updated"
     if order.state in SHIPPED_STATES and _more_to_ship(snap):
         verdict = validate_order(snap, plan)
         if verdict.state == OrderState.READY.value:
-            _move(session, order, verdict, source, delivery_id)
+            _follow(session, order, verdict, source, delivery_id)
         return "updated"
     if OrderState(order.state) not in VALIDATING:
         return "cancelled_ignored" if order.state == OrderState.CANCELLED.value else "updated"
@@ -79,7 +113,7 @@ def apply_snapshot(session, shop_id: int, snap: OrderSnapshot, plan: FulfilmentP
     verdict = validate_order(snap, plan)
     if plan_problem and verdict.state in (OrderState.READY.value, OrderState.ON_HOLD.value):
         verdict = Verdict(OrderState.ON_HOLD.value, verdict.reasons + (plan_problem,))
-    _move(session, order, verdict, source, delivery_id)
+    _follow(session, order, verdict, source, delivery_id)
     return "created" if created else "updated"
 
 
@@ -105,18 +139,12 @@ def _more_to_ship(snap: OrderSnapshot) -> bool:
         needs_shipping(li) and (li.fulfillable_quantity or 0) > 0 for li in snap.line_items)
 
 
-def _move(session, order: Order, verdict: Verdict, source: str, delivery_id: int | None) -> None:
-    before = (order.state, order.hold_reason)
-    try:
-        order.state = transition(OrderState(order.state), OrderState(verdict.state)).value
-    except IllegalTransition as exc:
-        record(session, order, "transition_refused", str(exc), source, delivery_id)
-        return
-    order.hold_reason = verdict.reason if order.state == OrderState.ON_HOLD.value else None
-    if (order.state, order.hold_reason) != before:
-        kind, template = _STATE_EVENTS[OrderState(order.state)]
-        record(session, order, kind, template.format(reason=verdict.reason or ""), source, delivery_id)
-
+def _follow(session, order: Order, verdict: Verdict, source: str,
+            delivery_id: int | None) -> None:
+    state = OrderState(verdict.state)
+    kind, template = _VERDICT_EVENTS.get(state, (state.value, "{reason}"))
+    move(session, order, state, verdict.reason, source, delivery_id,
+         event=(kind, template.format(reason=verdict.reason or "")))
 
 
 def _write_fields(session, order: Order, snap: OrderSnapshot) -> None:
@@ -170,10 +198,5 @@ def stored_version(session, shop_id: int, shopify_id: int):
 
 
 def mark_exception(session, order: Order, message: str, source: str) -> None:
-    """A job failed for good: the order shows it, with what to do, instead of going quiet."""
-    if order.state == OrderState.CANCELLED.value:
-        return
-    order.state = OrderState.EXCEPTION.value
-    order.hold_reason = message
-    order.updated_at = utcnow()
-    record(session, order, "exception", message, source)
+    """Deprecated, for jobs/ until they call `move` (a job failed for good: the order shows it)."""
+    move(session, order, OrderState.EXCEPTION, message, source)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..fulfilment.order_states import OrderState, can_transition
+from ..db.models import Order, ParcelRow, Shipment
+from ..fulfilment.carrier_names import tracking_url
+from ..fulfilment.order_states import OrderState
 from ..fulfilment.packing import carrier_billable_weight
 from ..fulfilment.reliability import reliability_scores, reliability_table
+from ..fulfilment.shipment_states import NOT_LIVE, ShipmentState
 from ..fulfilment.tracking_view import ParcelFacts, ShipmentFacts
 from ..fulfilment.types import DeliveryRecord, Parcel, Rate, Selection
-from ..integrations.easypost.statuses import tracking_url
-from ..db.models import Order, ParcelRow, Shipment
-from .orders import record
+from .orders import move
 
 
 def rate_json(rate: Rate) -> dict:
@@ -24,11 +25,13 @@ def rate_json(rate: Rate) -> dict:
 def selection_json(selection: Selection) -> dict:
     return {"reason": selection.reason,
             "chosen": rate_json(selection.rate) if selection.rate else None,
-            "alternatives": [dict(rate_json(a.rate), why_not=a.why_not) for a in selection.alternatives]}
+            "alternatives": [dict(rate_json(a.rate), why_not=a.why_not)
+                             for a in selection.alternatives]}
 
 
 def billable_by_carrier(parcel: Parcel, rules) -> dict[str, int]:
-    return {carrier: carrier_billable_weight(parcel, carrier, rules).billable_lb for carrier in rules}
+    return {carrier: carrier_billable_weight(parcel, carrier, rules).billable_lb
+            for carrier in rules}
 
 
 def parcel_row(shipment: Shipment, position: int, parcel: Parcel, rules) -> ParcelRow:
@@ -44,23 +47,22 @@ def parcel_row(shipment: Shipment, position: int, parcel: Parcel, rules) -> Parc
 
 def live_shipments(session, order_id: int) -> list[Shipment]:
     return list(session.scalars(select(Shipment).where(
-        Shipment.order_id == order_id, Shipment.state.not_in(("voided", "exception")))))
+        Shipment.order_id == order_id, Shipment.state.not_in(NOT_LIVE))))
 
 
 def move_order(session, order: Order, state: OrderState, message: str, source: str) -> None:
-    """Move the order if the state machine allows it, with the step on its timeline."""
-    if order.state == state.value or not can_transition(order.state, state):
-        return
-    order.state = state.value
-    order.hold_reason = message if state in (OrderState.ON_HOLD, OrderState.EXCEPTION) else None
-    record(session, order, state.value, message, source)
+    """Deprecated, for jobs/ until they call `store.orders.move`: that move, and nothing at all
+    when the order is in `state` already."""
+    if order.state != state.value:
+        move(session, order, state, message, source)
 
 
 def reliability(session, shop_id: int) -> dict[tuple[str, str], float]:
     """On-time share per carrier service, from this shop's delivered shipments."""
     rows = session.execute(select(Shipment.carrier, Shipment.service, Shipment.estimated_delivery,
                                   Shipment.delivered_at)
-                           .where(Shipment.shop_id == shop_id, Shipment.delivered_at.is_not(None))).all()
+                           .where(Shipment.shop_id == shop_id,
+                                  Shipment.delivered_at.is_not(None))).all()
     records = [DeliveryRecord(c, sv, est, delivered.date()) for c, sv, est, delivered in rows]
     return reliability_table(reliability_scores(records))
 
@@ -73,7 +75,7 @@ def shipment_facts(shipment: Shipment) -> ShipmentFacts:
     return ShipmentFacts(
         status=shipment.tracking_status, promised=shipment.estimated_delivery,
         delivered_at=shipment.delivered_at, proof=shipment.delivery_proof,
-        voided=shipment.state == "voided",
+        voided=shipment.state == ShipmentState.VOIDED,
         parcels=tuple(_parcel_facts(p, shipment.carrier or "") for p in shipment.parcels),
     )
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..integrations.shopify.tokens import TokenSet
 from ..db.models import Shop, utcnow
+from ..integrations.shopify.tokens import TokenSet
 
 
 class ShopNotInstalled(RuntimeError):

@@ -12,13 +12,12 @@ from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..db.models import Order, Shipment, Shop, ShopSettings
 from ..emails.render import is_hex_colour, is_https_url
 from ..fulfilment.tracking_view import tracking_page
-from ..db.models import Order, Shipment, Shop, ShopSettings
 from ..services import services
 from ..store.shipments import item_titles, shipment_facts
 from . import bp
-
 
 # secrets.token_urlsafe(24) is 32 characters; the column leaves room for up to 43.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,43}")

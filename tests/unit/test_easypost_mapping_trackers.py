@@ -8,15 +8,14 @@ import pytest
 from orderflow.integrations.easypost.client import validate_webhook
 from orderflow.integrations.easypost.errors import CarrierResponseError, WebhookSignatureError
 from orderflow.integrations.easypost.mapping import tracker_from_easypost
-from orderflow.integrations.easypost.statuses import (
+from orderflow.fulfilment.carrier_names import shopify_company, tracking_url
+from orderflow.fulfilment.tracking_status import (
     TrackingStatus,
     moves_forward,
     rank,
-    shopify_company,
     shopify_event_status,
-    status_from_easypost,
-    tracking_url,
 )
+from orderflow.integrations.easypost.statuses import status_from_easypost
 
 from .easypost_recordings import OFFICIAL, official, recorded
 

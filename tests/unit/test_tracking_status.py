@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 
 from orderflow.fulfilment import tracking as tk
 from orderflow.fulfilment.types import TrackingEvent
-from orderflow.integrations.easypost.statuses import TrackingStatus, rank
+from orderflow.fulfilment.tracking_status import TrackingStatus, rank
 
 STATUSES = [s.value for s in TrackingStatus]
 
