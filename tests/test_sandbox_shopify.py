@@ -17,8 +17,9 @@ import httpx
 import jwt
 import pytest
 
-from orderflow.integrations.shopify import queries
 from orderflow.sandbox.shopify import SandboxShopify
+
+from . import shopify_queries as queries
 
 CLIENT_ID, SECRET = "sandbox-client-id", "shpss_" + "5e" * 16
 OTHER_SECRET = "shpss_" + "0f" * 16

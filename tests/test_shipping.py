@@ -7,7 +7,7 @@ import threading
 import httpx
 from sqlalchemy import text
 
-from orderflow.jobs.shipping import buy_label
+from orderflow.jobs.labels import buy_label
 
 from .conftest import drain, session_token
 from .test_api import get, place

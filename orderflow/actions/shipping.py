@@ -17,7 +17,7 @@ from ..fulfilment.validation import PAYMENT_REASONS, UNKNOWN_PAYMENT
 from ..jobs.shipping import buy_label, plan_shipment, void_shipment
 from ..db.models import Order, ParcelRow, Shipment
 from ..store.orders import MERCHANT_HOLD, SHIPPED_STATES, record
-from ..queue.calls import QueueUnavailable
+from ..queue.enqueue import enqueue
 from ..store.shipments import move_order
 
 SHIPPING_CANCELLED = MERCHANT_HOLD
@@ -53,10 +53,8 @@ class Label:
 
 
 def _enqueue(svc, calls) -> None:
-    try:
-        svc.queue.enqueue_many(calls)
-    except QueueUnavailable as exc:
-        raise Refused(503, "queue_down", "the job queue is unavailable; try again in a minute") from exc
+    if calls and not enqueue(svc, calls, "a merchant's action is refused while the queue is down"):
+        raise Refused(503, "queue_down", "the job queue is unavailable; try again in a minute")
 
 
 def _order(session, shop_id: int, order_id: int, lock: bool = False) -> Order:

@@ -10,18 +10,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orderflow.fulfilment.types import Address, FulfilmentPlan, OrderSnapshot, StockLine
-from orderflow.integrations.shopify.mapping import (
+from orderflow.integrations.shopify.fulfilment_orders import (
     FulfilmentOrderLine,
     OpenFulfilmentOrder,
-    PayloadError,
-    fulfilment_plan,
-    gid_to_id,
-    id_to_gid,
-    inventory_levels,
     open_fulfilment_orders,
-    order_from_graphql,
-    order_from_webhook,
 )
+from orderflow.integrations.shopify.ids import gid_to_id, id_to_gid
+from orderflow.integrations.shopify.inventory import fulfilment_plan, inventory_levels
+from orderflow.integrations.shopify.orders import order_from_graphql, order_from_webhook
+from orderflow.integrations.shopify.readers import PayloadError
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "shopify"
 
