@@ -32,11 +32,24 @@ def test_the_queue_takes_every_call():
     assert [c.job_id for c in svc.queue.taken] == ["buy-1", "buy-2"]
 
 
-def test_redis_down_takes_none_and_says_what_waits(caplog):
+class Said(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def test_redis_down_takes_none_and_says_what_waits():
     svc = SimpleNamespace(queue=Queue(down=True))
-    with caplog.at_level(logging.WARNING):
+    said, logger = Said(), logging.getLogger("orderflow.queue.enqueue")
+    logger.addHandler(said)
+    try:
         assert enqueue(svc, calls(1), "labels wait for the clock") == 0
-    assert "labels wait for the clock: Redis is unavailable" in caplog.text
+    finally:
+        logger.removeHandler(said)
+    assert said.lines == ["labels wait for the clock: Redis is unavailable: refused"]
 
 
 def test_nothing_to_enqueue_asks_nothing():
