@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Protocol
 
 import httpx
 from flask import current_app
@@ -19,8 +21,16 @@ from .integrations.shopify.admin import ShopifyAdmin
 from .integrations.shopify.throttle import SharedBuckets
 from .integrations.shopify.tokens import ShopifyTokens, TokenSet
 from .integrations.shopify.transport import make_http_client
+from .queue.backends import Queue
 from .secrets import SecretBox
 from .store.shops import ShopNotInstalled, store_tokens
+
+
+class Mailer(Protocol):
+    """Sends one email; raises emails.send.MailNotSent when it certainly did not go, and
+    MailOutcomeUnknown when the server may have taken it."""
+
+    def send(self, message: EmailMessage) -> None: ...
 
 
 @dataclass
@@ -32,13 +42,19 @@ class Services:
     http: httpx.Client
     admin: ShopifyAdmin
     tokens: ShopifyTokens
-    queue: object  # RQQueue or InlineQueue
+    queue: Queue  # RQQueue, or InlineQueue in the embedded mode
     carrier: EasyPostCarrier
-    mailer: object  # SmtpMailer, or FolderMailer in the embedded mode
+    mailer: Mailer  # SmtpMailer, or FolderMailer in the embedded mode
 
     @property
     def webhook_uri(self) -> str:
         return self.settings.APP_URL.rstrip("/") + "/webhooks/shopify"
+
+    @property
+    def purchase_lease(self) -> timedelta:
+        """Longer than a buy_label run can live (RQ kills it at its timeout): once the lease is
+        over, the run that took it is dead, and a new run may look the purchase up and finish it."""
+        return timedelta(seconds=self.settings.PURCHASE_LEASE_SECONDS)
 
 
 def build_services(settings: Settings, app) -> Services:
@@ -85,7 +101,7 @@ def _expiring(shop: Shop, margin: float) -> bool:
     expires = shop.access_token_expires_at
     if expires is None:
         return False
-    return expires - timedelta(seconds=margin) <= datetime.now(timezone.utc)
+    return expires - timedelta(seconds=margin) <= datetime.now(UTC)
 
 
 def access_token(svc, shop_id: int) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import threading
 
 import httpx
 
-from orderflow.jobs.shipping import buy_label
+from orderflow.jobs.labels import buy_label
 
 from .helpers import (
     TWO_KINDS,

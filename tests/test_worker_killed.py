@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from orderflow.queue.clock import schedule_shipping
-from orderflow.jobs.shipping import buy_label
+from orderflow.jobs.labels import buy_label
 
 from .helpers import (
     buys,

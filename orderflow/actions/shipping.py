@@ -17,8 +17,8 @@ from ..fulfilment import shipment_states
 from ..fulfilment.order_states import OrderState
 from ..fulfilment.shipment_states import LABELLED, NOT_BOUGHT, ShipmentState
 from ..fulfilment.validation import PAYMENT_REASONS, UNKNOWN_PAYMENT
-from ..jobs.shipping import buy_label, plan_shipment, void_shipment
-from ..queue.calls import QueueUnavailable
+from ..queue.calls import call
+from ..queue.enqueue import enqueue
 from ..store.orders import MERCHANT_HOLD, SHIPPED_STATES, move
 
 SHIPPING_CANCELLED = MERCHANT_HOLD
@@ -53,10 +53,8 @@ class Label:
 
 
 def _enqueue(svc, calls) -> None:
-    try:
-        svc.queue.enqueue_many(calls)
-    except QueueUnavailable as exc:
-        raise Refused(503, "queue_down", "the job queue is unavailable; try again in a minute") from exc
+    if calls and not enqueue(svc, calls, "a merchant's action is refused while the queue is down"):
+        raise Refused(503, "queue_down", "the job queue is unavailable; try again in a minute")
 
 
 def _order(session, shop_id: int, order_id: int, lock: bool = False) -> Order:
@@ -94,7 +92,7 @@ def rerate(svc, shop_id: int, order_id: int) -> None:
             raise Refused(409, "not_ready",
                           f"only a ready order can be rated; this one is {order.state}")
         _drop_unbought(s, order.id)
-    _enqueue(svc, [plan_shipment.call(order_id, True, job_id=f"rerate-{order_id}")])
+    _enqueue(svc, [call("plan_shipment", order_id, True, job_id=f"rerate-{order_id}")])
 
 
 def buy(svc, shop_id: int, shipment_id: int, service: str,
@@ -115,7 +113,7 @@ def buy(svc, shop_id: int, shipment_id: int, service: str,
         shipment.carrier, shipment.service = service.split("/", 1)
         shipment.cost = sum(Decimal(r["amount"]) for r in parcel_rates)
         ids = [p.id for p in shipment.parcels]
-    _enqueue(svc, [buy_label.call(i, job_id=f"buy-{i}") for i in ids])
+    _enqueue(svc, [call("buy_label", i, job_id=f"buy-{i}") for i in ids])
     return ids
 
 
@@ -127,7 +125,7 @@ def void(svc, shop_id: int, shipment_id: int, order_id: int | None = None) -> No
             raise Refused(409, "already_voided", "this shipment's labels are already voided")
         if not any(p.bought_at for p in shipment.parcels):
             raise Refused(409, "nothing_bought", "no label was bought for this shipment")
-    _enqueue(svc, [void_shipment.call(shipment_id, job_id=f"void-{shipment_id}")])
+    _enqueue(svc, [call("void_shipment", shipment_id, job_id=f"void-{shipment_id}")])
 
 
 def label(svc, shop_id: int, parcel_id: int, order_id: int | None = None) -> Label:
@@ -166,7 +164,7 @@ def release_hold(svc, shop_id: int, order_id: int) -> str:
         if SHOPIFY_HOLD in reason:
             raise Refused(409, "held_in_shopify", "this order is held in Shopify: release it there")
         move(s, order, OrderState.READY, f"Hold released by the merchant (was: {reason})", "admin")
-    _enqueue(svc, [plan_shipment.call(order_id, True, job_id=f"rerate-{order_id}")])
+    _enqueue(svc, [call("plan_shipment", order_id, True, job_id=f"rerate-{order_id}")])
     return reason
 
 

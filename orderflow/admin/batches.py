@@ -21,7 +21,6 @@ from sqlalchemy.orm import selectinload
 
 from ..jobs.batches import resume_if_lost, start
 from ..db.models import Batch, Order, ParcelRow, Shipment
-from ..queue.calls import QueueUnavailable
 from ..services import services
 from . import bp
 from .auth import FLASHES, redirect_to
@@ -80,9 +79,7 @@ def batches_create():
         s.add(batch)
         s.flush()
         batch_id = batch.id
-    try:
-        start(svc, batch_id)
-    except QueueUnavailable:
+    if not start(svc, batch_id):
         return redirect_to("admin.batches_show", flash="batch_queue_down", batch_id=batch_id)
     return redirect_to("admin.batches_show", flash="batch_started", batch_id=batch_id)
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
-from ..jobs.reconcile import after_install
 from ..db.models import Shop
-from ..queue.calls import QueueUnavailable
+from ..queue.calls import call
+from ..queue.enqueue import enqueue
 from ..store.shops import install
-
-log = logging.getLogger(__name__)
 
 
 def complete_install(svc, domain: str, tokens) -> Shop:
@@ -17,10 +13,8 @@ def complete_install(svc, domain: str, tokens) -> Shop:
     with svc.db.session() as s, s.begin():
         shop, fresh = install(s, domain, tokens, svc.box)
     if fresh:
-        try:
-            svc.queue.enqueue_many([after_install.call(shop.id, job_id=f"install-{shop.id}")])
-        except QueueUnavailable as exc:
-            log.warning("install of %s: first sync waits for the clock: %s", domain, exc)
+        enqueue(svc, [call("after_install", shop.id, job_id=f"install-{shop.id}")],
+                f"install of {domain}: first sync waits for the clock")
     return shop
 
 

@@ -1,9 +1,9 @@
 """Labels for many orders in one job, with its progress committed after each order.
 
 The job goes through the batch's orders in the merchant's order: rates on demand what is not yet
-rated, buys each parcel through `buy_label` (exactly one label per parcel, however often it
-runs), records the order's outcome and moves the progress on. A run after a killed one, or
-beside another, skips the orders already recorded.
+rated (`plan_shipment`), buys each parcel through `buy_label` (exactly one label per parcel,
+however often it runs; both run inside this job, by name), records the order's outcome and moves
+the progress on. A run after a killed one, or beside another, skips the orders already recorded.
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ import time
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import select
 
-from ..fulfilment.order_states import OrderState
 from ..db.models import Batch, Order, ParcelRow, Shipment, utcnow
-from ..store.orders import SHIPPED_STATES, record
-from ..queue.calls import QueueUnavailable, is_last_attempt, job
+from ..fulfilment.order_states import OrderState
+from ..integrations.shopify.fulfilment_orders import NotReadyYet
+from ..queue.calls import call, job, run
+from ..queue.enqueue import enqueue
 from ..services import services
+from ..store.orders import SHIPPED_STATES, record
 from ..store.shipments import live_shipments
-from .shipping import NotReadyYet, buy_label, plan_shipment, purchase_lease
+from .failures import gives_up
 
 log = logging.getLogger(__name__)
 
@@ -32,38 +34,42 @@ def job_id(batch_id: int) -> str:
     return f"batch-{batch_id}"
 
 
-def start(svc, batch_id: int) -> None:
-    """Enqueue the batch's job; raises QueueUnavailable (the batch's page starts it later)."""
-    svc.queue.enqueue_many([buy_batch.call(batch_id, job_id=job_id(batch_id))])
+def start(svc, batch_id: int, unless_alive: bool = False) -> bool:
+    """Enqueue the batch's job; False when the queue is down (the batch's page starts it later)
+    or, `unless_alive`, when its job is still waiting or running."""
+    batch_call = call("buy_batch", batch_id, job_id=job_id(batch_id))
+    return bool(enqueue(svc, [batch_call], f"batch {batch_id} waits for the queue", unless_alive))
 
 
 def resume_if_lost(svc, batch: Batch) -> None:
     """Enqueue again an unfinished batch whose job is gone (Redis down at the start, a worker
     killed for good): the job skips what is done."""
-    if batch.state == "done":
-        return
-    try:
-        if job_id(batch.id) not in svc.queue.alive([job_id(batch.id)]):
-            log.warning("batch %s had no live job; enqueueing it again", batch.id)
-            start(svc, batch.id)
-    except QueueUnavailable as exc:
-        log.warning("batch %s waits for the queue: %s", batch.id, exc)
+    if batch.state != "done" and start(svc, batch.id, unless_alive=True):
+        log.warning("batch %s had no live job; enqueued it again", batch.id)
 
 
-@job(queue="shipping", timeout=1800)
+def _abandon(batch_id: int, exc: Exception) -> None:
+    """The job failed for good: the orders it did not reach say so, and the batch ends."""
+    svc = services()
+    with svc.db.session() as s:
+        batch = s.get(Batch, batch_id)
+        left = [i for i in batch.order_ids if not _outcome_of(batch, i)]
+    for order_id in left:
+        _record(svc, batch_id, order_id, "failed",
+                f"The batch stopped before this order ({exc}); select it again in a new batch.")
+    _finish(svc, batch_id)
+
+
+@job
+@gives_up(_abandon, reraise=True)
 def buy_batch(batch_id: int) -> None:
     svc = services()
     todo = _begin(svc, batch_id)
     if todo is None:
         return
     shop_id, order_ids = todo
-    try:
-        for order_id in order_ids:
-            _record(svc, batch_id, order_id, *_ship_safely(svc, batch_id, shop_id, order_id))
-    except Exception as exc:
-        if is_last_attempt():
-            _abandon(svc, batch_id, exc)
-        raise
+    for order_id in order_ids:
+        _record(svc, batch_id, order_id, *_ship_safely(svc, batch_id, shop_id, order_id))
     _finish(svc, batch_id)
 
 
@@ -105,17 +111,6 @@ def _finish(svc, batch_id: int) -> None:
             batch.state, batch.finished_at = "done", utcnow()
 
 
-def _abandon(svc, batch_id: int, exc: Exception) -> None:
-    """The job failed for good: the orders it did not reach say so, and the batch ends."""
-    with svc.db.session() as s:
-        batch = s.get(Batch, batch_id)
-        left = [i for i in batch.order_ids if not _outcome_of(batch, i)]
-    for order_id in left:
-        _record(svc, batch_id, order_id, "failed",
-                f"The batch stopped before this order ({exc}); select it again in a new batch.")
-    _finish(svc, batch_id)
-
-
 def _ship_safely(svc, batch_id: int, shop_id: int, order_id: int) -> tuple[str, str]:
     """One order's outcome; its failure is recorded, and the batch goes on to the next order."""
     try:
@@ -142,7 +137,7 @@ def _ship(svc, batch_id: int, shop_id: int, order_id: int) -> tuple[str, str]:
         return "skipped", reason
     _record(svc, batch_id, order_id, BUYING, "Buying its label…")
     if not rated:
-        plan_shipment(order_id, True)
+        run("plan_shipment", order_id, True)
         with svc.db.session() as s:
             rated = _unbought_parcels(s, order_id)
     for parcel_id in rated:
@@ -178,13 +173,13 @@ def _unbought_parcels(session, order_id: int) -> list[int]:
 def _buy(svc, parcel_id: int) -> None:
     """`buy_label`; when another run holds the parcel's purchase lease, wait until that run has
     bought it or its lease ran out (it died), then once more, to adopt or finish its purchase."""
-    buy_label(parcel_id)
+    run("buy_label", parcel_id)
     waited = False
     while _in_flight(svc, parcel_id):
         waited = True
         time.sleep(0.5)
     if waited:
-        buy_label(parcel_id)
+        run("buy_label", parcel_id)
 
 
 def _in_flight(svc, parcel_id: int) -> bool:
@@ -194,7 +189,7 @@ def _in_flight(svc, parcel_id: int) -> bool:
         if order.state == OrderState.EXCEPTION.value or parcel.bought_at or parcel.voided_at:
             return False
         started = parcel.buy_started_at
-        return started is not None and started + purchase_lease(svc) > utcnow()
+        return started is not None and started + svc.purchase_lease > utcnow()
 
 
 def _outcome(session, order: Order) -> tuple[str, str]:

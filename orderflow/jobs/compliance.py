@@ -5,10 +5,17 @@ from __future__ import annotations
 from sqlalchemy import delete, or_, select, update
 
 from ..db.models import (
-    Customer, DataRequest, LineItem, Order, OrderEvent, Shop, WebhookDelivery, utcnow,
+    Customer,
+    DataRequest,
+    LineItem,
+    Order,
+    OrderEvent,
+    Shop,
+    WebhookDelivery,
+    utcnow,
 )
-from ..store.orders import record
 from ..store.deliveries import claim, finish
+from ..store.orders import record
 
 _KEEP_FOR_ACCOUNTING = ("country_code", "province_code", "country", "province")
 

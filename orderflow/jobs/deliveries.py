@@ -1,46 +1,49 @@
-"""The job behind every recorded Shopify webhook: route it by topic, once."""
+"""The job behind every recorded webhook: route it by topic, once.
+
+Each topic's step is named in queue/topics.py and run by name (queue/registry.STEPS), so this
+job imports none of the modules that handle them.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 
-from ..integrations.shopify.errors import ShopifyQueryError
-from ..integrations.shopify.mapping import PayloadError, order_from_webhook
 from ..db.models import Order, WebhookDelivery
-from ..store.orders import mark_exception
-from ..queue.calls import job
+from ..integrations.shopify.errors import ShopifyQueryError
+from ..integrations.shopify.readers import PayloadError
+from ..queue.calls import job, run
+from ..queue.topics import HANDLERS, ORDER_TOPICS
 from ..services import services
-from ..store.shops import ShopNotInstalled
-from . import compliance, tracking
 from ..store.deliveries import claim, finish
-from .orders import apply_order
+from ..store.orders import mark_exception
+from ..store.shops import ShopNotInstalled
+from .failures import gives_up
 
 log = logging.getLogger(__name__)
 
-ORDER_TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
-COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
-TOPICS = ORDER_TOPICS + ("app/uninstalled",) + COMPLIANCE_TOPICS
-# The carrier's tracker events, recorded by webhooks/easypost.py in the same outbox.
-CARRIER_TOPICS = ("tracker.created", "tracker.updated")
+
+def _attempts_spent(delivery_id: int) -> bool:
+    """A delivery counts its own attempts (a lost job enqueued again by the outbox's sweep
+    starts with fresh retries in RQ, but not with a fresh count here)."""
+    svc = services()
+    with svc.db.session() as s:
+        delivery = s.get(WebhookDelivery, delivery_id)
+        return delivery is None or delivery.attempts >= svc.settings.JOB_MAX_ATTEMPTS
 
 
-def _handle_order(svc, delivery: WebhookDelivery, payload: dict) -> None:
-    snap = order_from_webhook(payload)
-    source = f"webhook {delivery.topic} {delivery.webhook_id}"
-    last_try = delivery.attempts >= svc.settings.JOB_MAX_ATTEMPTS
-    apply_order(svc, delivery.shop_id, snap, source, delivery.id, hold_if_unreadable=last_try)
+def _gave_up(delivery_id: int, exc: Exception) -> None:
+    svc = services()
+    with svc.db.session() as s:
+        delivery = s.get(WebhookDelivery, delivery_id)
+        if delivery is None:
+            return  # erased meanwhile (shop/redact): nothing is left to mark
+        attempts = delivery.attempts
+    _fail(svc, delivery_id, f"Gave up after {attempts} attempts: {exc}")
 
 
-HANDLERS = {topic: _handle_order for topic in ORDER_TOPICS} | {
-    "app/uninstalled": compliance.uninstall,
-    "customers/data_request": compliance.data_request,
-    "customers/redact": compliance.redact_customer,
-    "shop/redact": compliance.redact_shop,
-} | {topic: tracking.apply_tracker_webhook for topic in CARRIER_TOPICS}
-
-
-@job(queue="webhooks", timeout=300)
+@job
+@gives_up(_gave_up, last=_attempts_spent)
 def process_delivery(delivery_id: int) -> None:
     svc = services()
     with svc.db.session() as s:
@@ -53,17 +56,13 @@ def process_delivery(delivery_id: int) -> None:
         payload = json.loads(delivery.payload or "null")
         if not isinstance(payload, dict):
             raise PayloadError("the webhook body is not a JSON object")
-        HANDLERS[delivery.topic](svc, delivery, payload)
+        run(HANDLERS[delivery.topic], svc, delivery, payload)
     except PayloadError as exc:
-        _fail(svc, delivery, f"Shopify sent a {delivery.topic} body we cannot use: {exc}")
+        _fail(svc, delivery.id, f"Shopify sent a {delivery.topic} body we cannot use: {exc}")
     except ShopifyQueryError as exc:
-        _fail(svc, delivery, f"Shopify refused our request: {exc}")
+        _fail(svc, delivery.id, f"Shopify refused our request: {exc}")
     except ShopNotInstalled:
         _close(svc, delivery.id, "skipped", "the shop uninstalled the app")
-    except Exception as exc:
-        if delivery.attempts < svc.settings.JOB_MAX_ATTEMPTS:
-            raise
-        _fail(svc, delivery, f"Gave up after {delivery.attempts} attempts: {exc}")
 
 
 def _close(svc, delivery_id: int, status: str, error: str | None = None) -> WebhookDelivery | None:
@@ -74,16 +73,16 @@ def _close(svc, delivery_id: int, status: str, error: str | None = None) -> Webh
         return delivery
 
 
-def _fail(svc, delivery: WebhookDelivery, message: str) -> None:
+def _fail(svc, delivery_id: int, message: str) -> None:
     """Failed for good: the delivery keeps the error and the order (if we know it) shows it."""
-    log.error("delivery %s failed: %s", delivery.id, message)
+    log.error("delivery %s failed: %s", delivery_id, message)
     with svc.db.session() as s, s.begin():
-        row = claim(s, delivery.id)
+        row = claim(s, delivery_id)
         if row is None:
             return
         finish(row, "failed", message)
-        if delivery.topic in ORDER_TOPICS and row.resource_id is not None:
-            order = s.query(Order).filter_by(shop_id=row.shop_id, shopify_id=row.resource_id).first()
+        if row.topic in ORDER_TOPICS and row.resource_id is not None:
+            order = (s.query(Order).filter_by(shop_id=row.shop_id, shopify_id=row.resource_id)
+                     .first())
             if order is not None:
                 mark_exception(s, order, message, f"webhook {row.topic} {row.webhook_id}")
-

@@ -1,7 +1,8 @@
 """Telling people, once: Shopify fulfilment events, customer emails, merchant alerts.
 
-A notice row is created, unique per shipment, channel and kind, in the transaction that learnt
-the news; its job tells it. Before telling, the job marks the row "sending" and commits:
+A notice row is created (store/notices.py), unique per shipment, channel and kind, in the
+transaction that learnt the news; its job tells it. Before telling, the job marks the row
+"sending" and commits:
 - a Shopify event found "sending" by a retry is looked up in Shopify before it is sent again;
 - an email found "sending" is never sent again (it may have gone out: the customer gets each
   email at most once), and stays "unconfirmed" for the merchant to see.
@@ -9,136 +10,41 @@ the news; its job tells it. Before telling, the job marks the row "sending" and 
 
 from __future__ import annotations
 
-import functools
-import logging
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
-from ..emails.render import Brand, CustomerEmail, Item, MerchantAlert, Tracking
-from ..emails.render import customer_message, merchant_message
+from ..db.models import Notice, Order, Shipment, Shop, utcnow
+from ..emails.render import (
+    Brand,
+    CustomerEmail,
+    Item,
+    MerchantAlert,
+    Tracking,
+    customer_message,
+    merchant_message,
+)
 from ..emails.send import MailNotSent, MailOutcomeUnknown
 from ..emails.unsubscribe import opted_out, unsubscribe_token
 from ..fulfilment import tracking as tk
 from ..fulfilment.tracking_view import items
 from ..integrations.easypost.statuses import tracking_url
-from ..integrations.shopify import queries
-from ..integrations.shopify.mapping import id_to_gid
-from ..db.models import Alert, Notice, Order, Shipment, Shop, ShopSettings, utcnow
-from ..store.orders import record
-from ..queue.calls import QueueUnavailable, is_last_attempt, job
-from ..services import services
+from ..integrations.shopify import operations
+from ..integrations.shopify.errors import ShopifyUserError
+from ..queue.calls import is_last_attempt, job
+from ..services import access_token, services
+from ..store.notices import settings_for
 from ..store.shipments import item_titles, shipment_facts
-from ..fulfilment.shop_settings import read_settings
-from ..services import access_token
-
-log = logging.getLogger(__name__)
+from .failures import gives_up
 
 DONE = ("sent", "skipped", "failed", "unconfirmed")
 MAIL_GIVE_UP = timedelta(days=1)
 
 
-def _settings(s, order: Order):
-    row = s.get(ShopSettings, order.shop_id)
-    return read_settings(row.data if row else None, order.currency)
-
-
-def plan(s, shipment: Shipment, order: Order, shipped: bool = False) -> list[Notice]:
-    """The notices the shipment's status calls for that do not exist yet."""
-    status = shipment.tracking_status
-    events = _events(shipment)
-    have = {(n.channel, n.kind) for n in s.scalars(select(Notice).where(Notice.shipment_id == shipment.id))}
-    wanted: list[tuple[str, str, str | None]] = []
-    fulfilled = shipment.shopify_fulfillment_id is not None and shipment.state == "fulfilled"
-    if fulfilled and status and tk.shopify_event(status):
-        wanted.append(("shopify", tk.shopify_event(status), None))
-    if fulfilled and tk.delayed(status, events):
-        wanted.append(("shopify", "DELAYED", None))
-    if fulfilled and order.email:
-        kinds = _settings(s, order).emails.customer
-        for kind in (["shipped"] if shipped else []) + [tk.customer_email_kind(status or "")]:
-            if kind and kind in kinds:
-                wanted.append(("email", kind, order.email))
-    detail = _detail(shipment, events)
-    made = [Notice(shop_id=shipment.shop_id, shipment_id=shipment.id, channel=channel, kind=kind,
-                   recipient=to, detail=detail)
-            for channel, kind, to in wanted if (channel, kind) not in have]
-    s.add_all(made)
-    alert = tk.alert_kind(status) if status else None
-    if alert:
-        made += raise_alert(s, shipment, order, alert, tk.news(status, tk.latest(events)))
-    return made
-
-
-def _events(shipment: Shipment) -> list[dict]:
-    return tk.merge_events([e for p in shipment.parcels if p.voided_at is None
-                            for e in p.tracking_events or []], ())
-
-
-def _detail(shipment: Shipment, events: list[dict]) -> dict:
-    """What the news was when it was learnt: later news must not change what this notice says."""
-    estimate = max((p.tracking_estimate for p in shipment.parcels if p.tracking_estimate), default=None)
-    return {"status": shipment.tracking_status, "event": tk.latest(events),
-            "estimate": estimate.isoformat() if estimate else None}
-
-
-def raise_alert(s, shipment: Shipment, order: Order, kind: str, message: str) -> list[Notice]:
-    """A delivery problem for the merchant: shown in the API and emailed, once per kind."""
-    if s.scalar(select(Alert.id).where(Alert.shipment_id == shipment.id, Alert.kind == kind)):
-        return []
-    s.add(Alert(shop_id=shipment.shop_id, order_id=order.id, shipment_id=shipment.id, kind=kind,
-                message=message))
-    record(s, order, "delivery_alert", message, "tracking")
-    notice = Notice(shop_id=shipment.shop_id, shipment_id=shipment.id, channel="merchant",
-                    kind=kind, detail={"message": message})
-    s.add(notice)
-    return [notice]
-
-
-def calls_for(made: list[Notice], stamp: str = "") -> list:
-    return [(push_event if n.channel == "shopify" else send_email).call(n.id, job_id=f"notice-{n.id}{stamp}")
-            for n in made]
-
-
-def due_calls(svc, session, stamp: str, limit: int = 500) -> list:
-    """Jobs for notices no job is telling: pending ones whose job is gone (the queue was down or
-    lost it), and ones left "sending" by a run that died, past the lease (a Shopify event is
-    then looked up before it is sent again; an email is not resent)."""
-    conf = svc.settings
-    settled = utcnow() - timedelta(seconds=conf.SHIPPING_SETTLE_SECONDS)
-    leased = utcnow() - timedelta(seconds=conf.OUTBOX_LEASE_SECONDS)
-    pending = session.scalars(select(Notice).where(
-        Notice.state == "pending", Notice.created_at < settled).limit(limit)).all()
-    alive = svc.queue.alive([f"notice-{n.id}" for n in pending]) if pending else set()
-    lost = [n for n in pending if f"notice-{n.id}" not in alive]
-    dead = session.scalars(select(Notice).where(
-        Notice.state == "sending", Notice.started_at < leased).limit(limit)).all()
-    # A killed run's job can look started to RQ for a while: a fresh id for those.
-    return calls_for(lost) + calls_for(dead, stamp)
-
-
-def enqueue(svc, calls: list) -> None:
-    if not calls:
-        return
-    try:
-        svc.queue.enqueue_many(calls)
-    except QueueUnavailable as exc:
-        log.warning("notices wait for the queue (the clock enqueues them again): %s", exc)
-
-
-def _fails_visibly(fn):
-    """On its last attempt, a notice that cannot be told is marked failed with the reason."""
-    @functools.wraps(fn)
-    def run(notice_id: int):
-        try:
-            return fn(notice_id)
-        except Exception as exc:
-            if not is_last_attempt():
-                raise
-            log.exception("notice %s failed for good", notice_id)
-            _finish(services(), notice_id, "failed", f"Gave up: {exc}")
-    return run
+def _gave_up(notice_id: int, exc: Exception) -> None:
+    """A notice that cannot be told is marked failed with the reason."""
+    _finish(services(), notice_id, "failed", f"Gave up: {exc}")
 
 
 def _finish(svc, notice_id: int, state: str, error: str | None = None, **detail) -> None:
@@ -166,8 +72,8 @@ def _start(s, notice_id: int) -> bool:
 # Shopify fulfilment events
 
 
-@job(queue="tracking", timeout=120)
-@_fails_visibly
+@job
+@gives_up(_gave_up)
 def push_event(notice_id: int) -> None:
     svc = services()
     with svc.db.session() as s, s.begin():
@@ -190,13 +96,12 @@ def push_event(notice_id: int) -> None:
     if retrying and _event_in_shopify(svc, domain, token, target[1], target[2], notice.kind):
         _finish(svc, notice_id, "sent", adopted=True)
         return
-    result = svc.admin.graphql(domain, token, queries.FULFILLMENT_EVENT_CREATE,
-                               {"fulfillmentEvent": request})["fulfillmentEventCreate"]
-    if result["userErrors"]:
-        _finish(svc, notice_id, "failed", "Shopify refused the event: "
-                + "; ".join(e["message"] for e in result["userErrors"]))
+    try:
+        event_id = operations.create_fulfilment_event(svc.admin, domain, token, request)
+    except ShopifyUserError as exc:
+        _finish(svc, notice_id, "failed", str(exc))
         return
-    _finish(svc, notice_id, "sent", shopify_event_id=result["fulfillmentEvent"]["id"])
+    _finish(svc, notice_id, "sent", shopify_event_id=event_id)
 
 
 def _superseded_by(s, notice: Notice) -> str | None:
@@ -223,19 +128,15 @@ def _event_request(fulfillment_id: str, status: str, detail: dict) -> dict:
 
 
 def _event_in_shopify(svc, domain, token, order_shopify_id, fulfillment_id, status) -> bool:
-    data = svc.admin.graphql(domain, token, queries.FULFILLMENT_EVENTS,
-                             {"id": id_to_gid("Order", order_shopify_id)})
-    for fulfillment in (data.get("order") or {}).get("fulfillments") or []:
-        if fulfillment["id"] == fulfillment_id:
-            return any(e["status"] == status for e in fulfillment["events"]["nodes"])
-    return False
+    events = operations.fulfilment_events(svc.admin, domain, token, order_shopify_id)
+    return status in events.get(fulfillment_id, ())
 
 
 # Emails
 
 
-@job(queue="email", timeout=120)
-@_fails_visibly
+@job
+@gives_up(_gave_up)
 def send_email(notice_id: int) -> None:
     svc = services()
     with svc.db.session() as s, s.begin():
@@ -283,7 +184,7 @@ def _compose(svc, notice_id: int):
         shipment = s.get(Shipment, notice.shipment_id)
         order = s.get(Order, shipment.order_id)
         shop = s.get(Shop, order.shop_id)
-        settings = _settings(s, order)
+        settings = settings_for(s, order)
         brand = Brand(shop_name=shop.name or shop.domain.split(".")[0],
                       logo_url=settings.emails.logo_url, colour=settings.emails.colour,
                       reply_to=settings.emails.reply_to)
@@ -301,9 +202,11 @@ def _compose(svc, notice_id: int):
             if opted_out(s, shop.id, notice.recipient):
                 return None, "the customer unsubscribed"
             if tk.email_superseded(notice.kind, shipment.tracking_status):
-                return None, f"old news: the parcel is {tk.headline(shipment.tracking_status).lower()} now"
+                now = tk.headline(shipment.tracking_status).lower()
+                return None, f"old news: the parcel is {now} now"
             email = _customer_email(svc, notice, shipment, order)
-            link = f"{_app_url(svc)}/email/unsubscribe/{unsubscribe_token(svc.settings.SECRET_KEY, shop.id, notice.recipient)}"
+            token = unsubscribe_token(svc.settings.SECRET_KEY, shop.id, notice.recipient)
+            link = f"{_app_url(svc)}/email/unsubscribe/{token}"
             return customer_message(email, brand, notice.recipient, sender, link, message_id,
                                     wording=settings.emails.wording(notice.kind)), None
     to = to or _shop_email(svc, shop_id)
@@ -321,17 +224,20 @@ def _customer_email(svc, notice: Notice, shipment: Shipment, order: Order) -> Cu
         kind=notice.kind, order_name=order.name, customer_name=_first_name(order),
         items=tuple(Item(title, n) for title, n in items(live, item_titles(order))),
         tracking=tuple(Tracking(shipment.carrier, shipment.service, code,
-                                tracking_url(shipment.carrier or "", code)) for code in _numbers(shipment)),
+                                tracking_url(shipment.carrier or "", code))
+                       for code in _numbers(shipment)),
         estimated_delivery=(_date(estimate) if estimate else shipment.estimated_delivery),
         tracking_page_url=f"{_app_url(svc)}/t/{shipment.tracking_token}",
-        problem=tk.news(detail.get("status") or "", detail.get("event")) if notice.kind == "problem" else None,
+        problem=(tk.news(detail.get("status") or "", detail.get("event"))
+                 if notice.kind == "problem" else None),
         delivered_at=shipment.delivered_at, delivered_where=proof.get("where"),
         signed_by=proof.get("signed_by"),
     )
 
 
 def _numbers(shipment: Shipment) -> tuple[str, ...]:
-    return tuple(p.tracking_code for p in shipment.parcels if p.voided_at is None and p.tracking_code)
+    return tuple(p.tracking_code for p in shipment.parcels
+                 if p.voided_at is None and p.tracking_code)
 
 
 def _first_name(order: Order) -> str | None:
@@ -356,4 +262,4 @@ def _mail_host(svc) -> str:
 
 def _shop_email(svc, shop_id: int) -> str | None:
     domain, token = access_token(svc, shop_id)
-    return ((svc.admin.graphql(domain, token, queries.SHOP_INFO) or {}).get("shop") or {}).get("email")
+    return operations.shop_info(svc.admin, domain, token).email

@@ -1,28 +1,28 @@
-"""Turning an order snapshot into our order: read stock from Shopify, then one transaction."""
+"""Step 2 of the walk: an order snapshot becomes our order (stock read from Shopify, then one
+transaction), and a ready order goes on to planning.
+
+The steps here run inside other jobs: `apply_order_webhook` for a recorded `orders/*` delivery
+(queue/topics.py), `apply_order` for an order the reconciler found (queue/registry.STEPS).
+"""
 
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy import select
 
+from ..db.models import Order
 from ..fulfilment.order_states import VALIDATING, OrderState
 from ..fulfilment.types import FulfilmentPlan, OrderSnapshot
 from ..fulfilment.validation import needs_shipping
-from ..integrations.shopify import queries
+from ..integrations.shopify import operations
 from ..integrations.shopify.errors import ShopifyAuthError, ShopifyUnavailable
-from ..integrations.shopify.mapping import (
-    PayloadError, fulfilment_plan, id_to_gid, inventory_levels, open_fulfilment_orders,
-)
-from ..db.models import Order
-from ..store.orders import SHIPPED_STATES, apply_snapshot, stored_version
-from ..queue.calls import QueueUnavailable
+from ..integrations.shopify.inventory import fulfilment_plan
+from ..integrations.shopify.orders import order_from_webhook
+from ..integrations.shopify.readers import PayloadError
+from ..queue.calls import call
+from ..queue.enqueue import enqueue
 from ..services import access_token
 from ..store.deliveries import claim, finish
-
-log = logging.getLogger(__name__)
-
-MAX_LINES = 100  # lines per fulfilment order asked at most (keeps a query under 1,000 points)
+from ..store.orders import SHIPPED_STATES, apply_snapshot, stored_version
 
 
 def _needs_plan(stored, snap: OrderSnapshot) -> bool:
@@ -40,41 +40,30 @@ def _needs_plan(stored, snap: OrderSnapshot) -> bool:
     return state in SHIPPED_STATES and snap.fulfillment_status != "fulfilled"
 
 
-def read_fulfilment_orders(svc, domain: str, token: str, query: str, order_id: int,
-                           lines: int) -> dict:
-    """`query` (one of the two fulfilment-order queries) with a page of `lines` lines, the order's
-    line count; asked again with the longest page if an edit has made the order longer since."""
-    variables = {"id": id_to_gid("Order", order_id), "lines": min(max(lines, 1), MAX_LINES)}
-    data = svc.admin.graphql(domain, token, query, variables)
-    if variables["lines"] < MAX_LINES and _lines_cut(data):
-        data = svc.admin.graphql(domain, token, query, variables | {"lines": MAX_LINES})
-    return data
-
-
-def _lines_cut(data: dict) -> bool:
-    nodes = (((data or {}).get("order") or {}).get("fulfillmentOrders") or {}).get("nodes") or []
-    pages = [(fo.get("lineItems") or {}).get("pageInfo") or {} for fo in nodes]
-    return any(page.get("hasNextPage") for page in pages)
-
-
 def read_plan(svc, shop_id: int, order_id: int,
               lines: int) -> tuple[FulfilmentPlan | None, str | None]:
     """The order's open fulfilment orders and the stock at their locations (two small queries)."""
     domain, token = access_token(svc, shop_id)
-    data = read_fulfilment_orders(svc, domain, token, queries.ORDER_FULFILLMENT_ORDERS, order_id,
-                                  lines)
     try:
-        fulfilment_orders = open_fulfilment_orders(data)
+        fulfilment_orders = operations.fulfilment_orders(svc.admin, domain, token, order_id,
+                                                         lines)
         inventory: dict = {}
         for fo in fulfilment_orders:
             items = [line.inventory_item_id for line in fo.lines if line.inventory_item_id]
             if fo.location_id and items and fo.location_id not in inventory:
-                levels = svc.admin.graphql(domain, token, queries.INVENTORY_AT_LOCATION,
-                                           {"ids": items, "locationId": fo.location_id})
-                inventory[fo.location_id] = inventory_levels(levels)
+                inventory[fo.location_id] = operations.stock_at(svc.admin, domain, token, items,
+                                                                fo.location_id)
     except PayloadError as exc:
         return None, f"Could not read this order's fulfilment orders and stock from Shopify ({exc})"
     return fulfilment_plan(fulfilment_orders, inventory), None
+
+
+def apply_order_webhook(svc, delivery, payload: dict) -> None:
+    """The step of a recorded `orders/create`, `orders/updated` or `orders/cancelled`."""
+    snap = order_from_webhook(payload)
+    source = f"webhook {delivery.topic} {delivery.webhook_id}"
+    last_try = delivery.attempts >= svc.settings.JOB_MAX_ATTEMPTS
+    apply_order(svc, delivery.shop_id, snap, source, delivery.id, hold_if_unreadable=last_try)
 
 
 def apply_order(svc, shop_id: int, snap: OrderSnapshot, source: str,
@@ -110,8 +99,5 @@ def apply_order(svc, shop_id: int, snap: OrderSnapshot, source: str,
 
 def enqueue_planning(svc, order_ids: list[int]) -> None:
     """After the commit; if the queue is down, the clock finds ready orders without a shipment."""
-    from .shipping import plan_shipment
-    try:
-        svc.queue.enqueue_many([plan_shipment.call(i, job_id=f"plan-{i}") for i in order_ids])
-    except QueueUnavailable as exc:
-        log.warning("planning of %d orders waits for the clock: %s", len(order_ids), exc)
+    enqueue(svc, [call("plan_shipment", i, job_id=f"plan-{i}") for i in order_ids],
+            f"planning of {len(order_ids)} orders waits for the clock")

@@ -15,17 +15,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..integrations.shopify import queries
-from ..integrations.shopify.errors import ShopifyQueryError
-from ..integrations.shopify.mapping import PayloadError, gid_to_id, id_to_gid, order_from_graphql
 from ..db.models import Order, Shipment, Shop, parse_time, utcnow
+from ..integrations.shopify import operations
+from ..integrations.shopify.errors import ShopifyQueryError, ShopifyUserError
+from ..integrations.shopify.ids import gid_to_id
+from ..integrations.shopify.operations import Fulfilment, tracking_input
+from ..integrations.shopify.readers import PayloadError
+from ..queue.calls import job, run
+from ..services import access_token, services
 from ..store.orders import record, stored_version
-from ..queue.calls import job
-from ..services import services
-from ..services import access_token
 from ..store.shops import ShopNotInstalled
-from .orders import apply_order
-from .shipping import tracking_input
 
 log = logging.getLogger(__name__)
 
@@ -41,33 +40,19 @@ CANCELLED_THERE = "cancelled_in_shopify_at"
 
 def ensure_subscriptions(svc, domain: str, token: str) -> list[str]:
     """Create the order subscriptions Shopify does not have; returns the topics created."""
-    data = svc.admin.graphql(domain, token, queries.WEBHOOK_SUBSCRIPTIONS)
-    present = {(n.get("topic"), n.get("uri")) for n in data["webhookSubscriptions"]["nodes"]}
+    present = operations.webhook_subscriptions(svc.admin, domain, token)
     created = []
     for topic in ORDER_SUBSCRIPTIONS:
         if (topic, svc.webhook_uri) in present:
             continue
-        result = svc.admin.graphql(domain, token, queries.WEBHOOK_SUBSCRIPTION_CREATE, {
-            "topic": topic, "webhookSubscription": {"uri": svc.webhook_uri, "format": "JSON"},
-        })["webhookSubscriptionCreate"]
-        if result.get("userErrors"):
-            log.warning("subscription %s for %s refused: %s", topic, domain, result["userErrors"])
+        try:
+            operations.create_webhook_subscription(svc.admin, domain, token, topic,
+                                                   svc.webhook_uri)
+        except ShopifyUserError as exc:
+            log.warning("subscription %s for %s refused: %s", topic, domain, exc.messages)
             continue
         created.append(topic)
     return created
-
-
-def _pages(svc, domain: str, token: str, since):
-    query = f"updated_at:>='{since.isoformat()}'"
-    after = None
-    while True:
-        data = svc.admin.graphql(domain, token, queries.ORDERS_UPDATED_SINCE,
-                                 {"first": PAGE_SIZE, "after": after, "query": query})
-        connection = data["orders"]
-        yield from connection["nodes"]
-        if not connection["pageInfo"]["hasNextPage"]:
-            return
-        after = connection["pageInfo"]["endCursor"]
 
 
 def _known(svc, shop_id: int, shopify_id: int):
@@ -81,10 +66,10 @@ def _catch_up(svc, shop_id: int, domain: str, token: str, listed: dict) -> bool:
     known = _known(svc, shop_id, shopify_id)
     if known is not None and known[0] >= parse_time(listed["updatedAt"]):
         return False
-    node = svc.admin.graphql(domain, token, queries.ORDER_BY_ID, {"id": listed["id"]})["order"]
-    if node is None:
+    snap = operations.order(svc.admin, domain, token, listed["id"])
+    if snap is None:
         return False
-    apply_order(svc, shop_id, order_from_graphql(node), "reconciler")
+    run("apply_order", svc, shop_id, snap, "reconciler")
     if known is None:
         with svc.db.session() as s, s.begin():
             order = s.scalar(select(Order).where(Order.shop_id == shop_id,
@@ -94,7 +79,7 @@ def _catch_up(svc, shop_id: int, domain: str, token: str, listed: dict) -> bool:
     return True
 
 
-@job(queue="reconcile", timeout=1800)
+@job
 def reconcile_shop(shop_id: int) -> int:
     """Returns how many orders it caught up."""
     svc = services()
@@ -110,7 +95,7 @@ def reconcile_shop(shop_id: int) -> int:
             started - timedelta(days=svc.settings.RECONCILE_BACKFILL_DAYS))
     since -= timedelta(seconds=svc.settings.RECONCILE_OVERLAP_SECONDS)
     caught_up = 0
-    for node in _pages(svc, domain, token, since):
+    for node in operations.orders_updated_since(svc.admin, domain, token, since, PAGE_SIZE):
         try:
             caught_up += _catch_up(svc, shop_id, domain, token, node)
         except (PayloadError, KeyError, TypeError, ValueError) as exc:
@@ -153,15 +138,15 @@ def check_fulfilments(svc, shop_id: int, domain: str, token: str) -> int:
     return changed
 
 
-def _fulfilments_in_shopify(svc, domain: str, token: str, order_id: int) -> dict[str, dict]:
+def _fulfilments_in_shopify(svc, domain: str, token: str,
+                            order_id: int) -> dict[str, Fulfilment]:
     with svc.db.session() as s:
         shopify_id = s.get(Order, order_id).shopify_id
-    data = svc.admin.graphql(domain, token, queries.ORDER_FULFILLMENTS,
-                             {"id": id_to_gid("Order", shopify_id)})
-    return {f["id"]: f for f in (data.get("order") or {}).get("fulfillments") or []}
+    return {f.id: f for f in operations.order_fulfilments(svc.admin, domain, token, shopify_id)}
 
 
-def _check_one(svc, domain: str, token: str, shipment_id: int, found: dict[str, dict]) -> bool:
+def _check_one(svc, domain: str, token: str, shipment_id: int,
+               found: dict[str, Fulfilment]) -> bool:
     with svc.db.session() as s:
         shipment = s.get(Shipment, shipment_id)
         numbers = [p.tracking_code for p in shipment.parcels if p.voided_at is None]
@@ -172,40 +157,32 @@ def _check_one(svc, domain: str, token: str, shipment_id: int, found: dict[str, 
     if fulfillment is None:
         log.warning("fulfilment %s of shipment %s is not among its order's in Shopify",
                     fulfillment_id, shipment_id)
-    elif fulfillment.get("status") == "CANCELLED":
+    elif fulfillment.status == "CANCELLED":
         news = ("fulfilment_cancelled_in_shopify",
                 f"The fulfilment with tracking {', '.join(numbers)} was cancelled in Shopify;"
                 " it is not created again")
         marks[CANCELLED_THERE] = marks[CHECKED]
-    elif _tracking_differs(fulfillment.get("trackingInfo") or [], expected):
-        _put_tracking_back(svc, domain, token, fulfillment_id, expected)
+    elif _tracking_differs(fulfillment, expected):
+        # Without notifying the customer: the fulfilment's first notice already went out.
+        operations.update_tracking(svc.admin, domain, token, fulfillment_id, expected,
+                                   notify_customer=False)
         news = ("tracking_repaired", f"Shopify had {_described(fulfillment)} on the fulfilment;"
                                      f" put back {expected['company']} {', '.join(numbers)}")
     _note(svc, shipment_id, marks, news)
     return news is not None
 
 
-def _tracking_differs(info: list[dict], expected: dict) -> bool:
-    numbers = sorted(t.get("number") for t in info if t.get("number"))
-    companies = {t.get("company") for t in info}
+def _tracking_differs(fulfillment: Fulfilment, expected: dict) -> bool:
+    numbers = sorted(t.number for t in fulfillment.tracking if t.number)
+    companies = {t.company for t in fulfillment.tracking}
     return numbers != sorted(expected["numbers"]) or companies != {expected["company"]}
 
 
-def _described(fulfillment: dict) -> str:
-    info = [t for t in fulfillment.get("trackingInfo") or [] if t.get("number")]
+def _described(fulfillment: Fulfilment) -> str:
+    info = [t for t in fulfillment.tracking if t.number]
     if not info:
         return "no tracking"
-    return "tracking " + ", ".join(f"{t.get('company') or '?'} {t['number']}" for t in info)
-
-
-def _put_tracking_back(svc, domain: str, token: str, fulfillment_id: str, expected: dict) -> None:
-    """Without notifying the customer: the fulfilment's first notice already went out."""
-    result = svc.admin.graphql(domain, token, queries.FULFILLMENT_TRACKING_INFO_UPDATE, {
-        "fulfillmentId": fulfillment_id, "trackingInfoInput": expected, "notifyCustomer": False,
-    })["fulfillmentTrackingInfoUpdate"]
-    if result["userErrors"]:
-        raise PayloadError("Shopify refused the tracking: "
-                           + "; ".join(e["message"] for e in result["userErrors"]))
+    return "tracking " + ", ".join(f"{t.company or '?'} {t.number}" for t in info)
 
 
 def _note(svc, shipment_id: int, marks: dict, news: tuple[str, str] | None) -> None:
@@ -216,12 +193,12 @@ def _note(svc, shipment_id: int, marks: dict, news: tuple[str, str] | None) -> N
             record(s, s.get(Order, shipment.order_id), *news, "reconciler")
 
 
-@job(queue="reconcile", timeout=600)
+@job
 def after_install(shop_id: int) -> None:
     """Name the shop, subscribe to its order webhooks and read its recent orders."""
     svc = services()
     domain, token = access_token(svc, shop_id)
-    info = svc.admin.graphql(domain, token, queries.SHOP_INFO)["shop"]
+    info = operations.shop_info(svc.admin, domain, token)
     with svc.db.session() as s, s.begin():
-        s.get(Shop, shop_id).name = info.get("name")
+        s.get(Shop, shop_id).name = info.name
     reconcile_shop(shop_id)

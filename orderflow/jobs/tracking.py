@@ -3,7 +3,7 @@
 News comes from the carrier's tracker webhooks (recorded like Shopify's, see
 webhooks/easypost.py) and, as a safety net, from polling trackers that went quiet. Either way it
 goes through `apply_update`, which never moves a parcel backwards and turns each new shipment
-status into notices (notices.py) that are told exactly once.
+status into notices (store/notices.py) that the jobs of notices.py tell exactly once.
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from ..db.models import Order, ParcelRow, Shipment, utcnow
 from ..fulfilment import tracking as tk
 from ..fulfilment.order_states import OrderState
 from ..fulfilment.types import TrackerUpdate
 from ..integrations.easypost.errors import CarrierResponseError
 from ..integrations.easypost.mapping import tracker_from_easypost
-from ..integrations.shopify.mapping import PayloadError
-from ..db.models import Alert, Order, ParcelRow, Shipment, utcnow
-from ..store.orders import record
-from ..services import carrier_for
-from ..queue.calls import job
-from ..services import services
-from ..store.shipments import live_shipments, move_order
-from . import notices
+from ..integrations.shopify.readers import PayloadError
+from ..queue.calls import job, notice_calls
+from ..queue.enqueue import enqueue
+from ..services import carrier_for, services
+from ..store import notices
 from ..store.deliveries import claim, finish
+from ..store.orders import record
+from ..store.shipments import live_shipments, move_order
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ def apply_update(svc, parcel_id: int, update: TrackerUpdate, source: str,
         if delivery_id and delivery is None:
             return
         parcel = s.get(ParcelRow, parcel_id)
-        if shipment is None or parcel is None or parcel.voided_at or parcel.tracking_code != update.tracking_code:
+        if (shipment is None or parcel is None or parcel.voided_at
+                or parcel.tracking_code != update.tracking_code):
             if delivery:
                 finish(delivery, "skipped", "the parcel was voided or relabelled")
             return
@@ -61,8 +62,8 @@ def apply_update(svc, parcel_id: int, update: TrackerUpdate, source: str,
         if delivery:
             finish(delivery)
         s.flush()
-        calls = notices.calls_for(planned)
-    notices.enqueue(svc, calls)
+        calls = notice_calls(planned)
+    _enqueue_notices(svc, calls)
 
 
 def _absorb(parcel: ParcelRow, update: TrackerUpdate) -> bool:
@@ -138,7 +139,7 @@ def _proof(parcel: ParcelRow) -> dict:
             "signed_by": parcel.signed_by}
 
 
-@job(queue="tracking", timeout=120)
+@job
 def start_tracking(shipment_id: int) -> None:
     """After the fulfilment reached Shopify: each parcel's tracker, the "shipped" email, and
     the notices for news that came before Shopify had the fulfilment."""
@@ -157,11 +158,11 @@ def start_tracking(shipment_id: int) -> None:
         order = s.get(Order, shipment.order_id)
         planned = notices.plan(s, shipment, order, shipped=True)
         s.flush()
-        calls = notices.calls_for(planned)
-    notices.enqueue(svc, calls)
+        calls = notice_calls(planned)
+    _enqueue_notices(svc, calls)
 
 
-@job(queue="tracking", timeout=120)
+@job
 def poll_parcel(parcel_id: int) -> None:
     """The safety net for lost webhooks: read the tracker's whole state from the carrier."""
     svc = services()
@@ -176,7 +177,7 @@ def poll_parcel(parcel_id: int) -> None:
     apply_update(svc, parcel_id, update, "carrier poll")
 
 
-@job(queue="tracking", timeout=60)
+@job
 def flag_stalled(shipment_id: int) -> None:
     """No movement for the configured days: an alert for the merchant, once."""
     svc = services()
@@ -195,42 +196,9 @@ def flag_stalled(shipment_id: int) -> None:
                    f"ask {shipment.carrier} to trace it.")
         planned = notices.raise_alert(s, shipment, order, "stalled", message)
         s.flush()
-        calls = notices.calls_for(planned)
-    notices.enqueue(svc, calls)
+        calls = notice_calls(planned)
+    _enqueue_notices(svc, calls)
 
 
-def due_polls(session, poll_seconds: float, limit: int = 500) -> list[int]:
-    """Parcels on their way that the carrier has not told us about for a while."""
-    quiet = utcnow() - timedelta(seconds=poll_seconds)
-    return list(session.scalars(
-        select(ParcelRow.id).join(Shipment).where(
-            Shipment.state == "fulfilled", ParcelRow.voided_at.is_(None),
-            ParcelRow.bought_at.is_not(None),
-            (ParcelRow.tracking_status.is_(None)) | ParcelRow.tracking_status.not_in(
-                [s.value for s in tk.FINAL]),
-            ParcelRow.tracking_checked_at.is_(None) | (ParcelRow.tracking_checked_at < quiet),
-            Shipment.fulfilled_at < quiet,
-        ).order_by(ParcelRow.tracking_checked_at.nulls_first()).limit(limit)))
-
-
-def due_stalled(session, stalled_days: float, limit: int = 500) -> list[int]:
-    """Shipments in transit without movement for `stalled_days` and no alert for it yet."""
-    since = utcnow() - timedelta(days=stalled_days)
-    return list(session.scalars(
-        select(Shipment.id).join(ParcelRow).where(
-            Shipment.state == "fulfilled",
-            Shipment.tracking_status.not_in([s.value for s in tk.FINAL]),
-            ParcelRow.voided_at.is_(None), ParcelRow.tracking_moved_at < since,
-            ~select(Alert.id).where(Alert.shipment_id == Shipment.id,
-                                    Alert.kind == "stalled").exists(),
-        ).distinct().limit(limit)))
-
-
-def due_starts(session, settle_seconds: float, limit: int = 500) -> list[int]:
-    """Fulfilled shipments whose start_tracking job never ran (the queue was down)."""
-    settled = utcnow() - timedelta(seconds=settle_seconds)
-    return list(session.scalars(
-        select(Shipment.id).join(ParcelRow).where(
-            Shipment.state == "fulfilled", Shipment.fulfilled_at < settled,
-            ParcelRow.voided_at.is_(None), ParcelRow.tracker_id.is_(None),
-        ).distinct().limit(limit)))
+def _enqueue_notices(svc, calls: list) -> None:
+    enqueue(svc, calls, "notices wait for the queue (the clock enqueues them again)")

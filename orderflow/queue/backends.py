@@ -9,10 +9,22 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
 from .calls import JobCall, QueueUnavailable, attempt_state, resolve
 
 log = logging.getLogger(__name__)
+
+
+class Queue(Protocol):
+    """What the app asks of a queue. Either may raise `QueueUnavailable` (Redis down);
+    queue/enqueue.py decides what a caller does then."""
+
+    def enqueue_many(self, calls: list[JobCall]) -> None:
+        """Take every call, or none."""
+
+    def alive(self, job_ids: list[str]) -> set[str]:
+        """The ids among `job_ids` whose job is waiting or running."""
 
 
 class RQQueue:
@@ -85,9 +97,9 @@ class InlineQueue:
         except Exception:
             if attempt < self._max_attempts:
                 delay = self._intervals[min(attempt - 1, len(self._intervals) - 1)]
-                log.warning("job %s failed (attempt %d); retrying in %ss", call.job_id, attempt, delay,
-                            exc_info=True)
-                timer = threading.Timer(delay, lambda: self._pool.submit(self._run, call, attempt + 1))
+                log.warning("job %s failed (attempt %d); retrying in %ss", call.job_id, attempt,
+                            delay, exc_info=True)
+                timer = threading.Timer(delay, self._pool.submit, (self._run, call, attempt + 1))
                 timer.daemon = True
                 timer.start()
                 return

@@ -1,11 +1,14 @@
 """Jobs as values: a `JobCall` names a job function by its dotted path, with deterministic id,
-queue and timeout; `job` declares those where the function is defined."""
+queue and timeout. Jobs are found by name in registry.py: `call` builds the call that enqueues
+one, `run` runs a job or a step here and now, and `@job` marks the function a name stands for."""
 
 from __future__ import annotations
 
 import importlib
 import threading
 from dataclasses import dataclass
+
+from .registry import JOBS, STEPS, name_at
 
 # In priority order: a worker takes its next job from the first queue that has one. Shipping an
 # order already recorded goes before recording the next, so a burst of orders flows through one
@@ -27,15 +30,30 @@ class JobCall:
     timeout: int = 300
 
 
-def job(queue: str = "default", timeout: int = 300):
-    """Declare a job's queue and timeout where it is defined."""
-    def mark(fn):
-        fn.job_queue, fn.job_timeout = queue, timeout
-        fn.call = lambda *args, job_id: JobCall(
-            f"{fn.__module__}.{fn.__name__}", tuple(args), job_id, queue, timeout
-        )
-        return fn
-    return mark
+def call(name: str, *args, job_id: str) -> JobCall:
+    """The call that enqueues the job `name` with `args`, on its declared queue and timeout."""
+    spec = JOBS[name]
+    return JobCall(spec.path, tuple(args), job_id, spec.queue, spec.timeout)
+
+
+def notice_calls(notices, stamp: str = "") -> list[JobCall]:
+    """The job that tells each notice: `push_event` a Shopify event, `send_email` the rest."""
+    return [call("push_event" if n.channel == "shopify" else "send_email", n.id,
+                 job_id=f"notice-{n.id}{stamp}") for n in notices]
+
+
+def run(name: str, *args):
+    """Run the job or step `name` in this process, as its own module would call it."""
+    return resolve(JOBS[name].path if name in JOBS else STEPS[name])(*args)
+
+
+def job(fn):
+    """Mark `fn` as the job registry.py declares at its dotted path (an undeclared one fails at
+    import); `fn.call(*args, job_id=...)` builds its `JobCall`."""
+    name = name_at(f"{fn.__module__}.{fn.__name__}")
+    fn.job_name, fn.job_queue, fn.job_timeout = name, JOBS[name].queue, JOBS[name].timeout
+    fn.call = lambda *args, job_id: call(name, *args, job_id=job_id)
+    return fn
 
 
 attempt_state = threading.local()

@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from ..jobs.deliveries import process_delivery
 from ..db.models import WebhookDelivery, utcnow
-from .calls import QueueUnavailable
+from .calls import call
+from .enqueue import alive, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,8 @@ def dispatch(svc, batch: int | None = None) -> int:
         ).all()
         if not ids:
             return 0
-        try:
-            svc.queue.enqueue_many([process_delivery.call(i, job_id=job_id(i)) for i in ids])
-        except QueueUnavailable as exc:
-            log.warning("outbox: %d deliveries wait for the queue: %s", len(ids), exc)
+        calls = [call("process_delivery", i, job_id=job_id(i)) for i in ids]
+        if not enqueue(svc, calls, f"outbox: {len(ids)} deliveries wait for the queue"):
             s.rollback()
             return 0
         s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
@@ -55,12 +53,9 @@ def sweep(svc) -> int:
         ).all()
         if not ids:
             return 0
-        try:
-            alive = svc.queue.alive([job_id(i) for i in ids])
-        except QueueUnavailable:
-            alive = set()
-        lost = [i for i in ids if job_id(i) not in alive]
-        fresh = [i for i in ids if job_id(i) in alive]
+        running = alive(svc, [job_id(i) for i in ids])
+        lost = [i for i in ids if job_id(i) not in running]
+        fresh = [i for i in ids if job_id(i) in running]
         if lost:
             s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(lost))
                       .values(status="pending"))

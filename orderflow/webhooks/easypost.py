@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from ..integrations.easypost.client import validate_webhook
 from ..integrations.easypost.errors import CarrierResponseError, WebhookSignatureError
-from ..jobs.deliveries import CARRIER_TOPICS
+from ..queue.topics import CARRIER_TOPICS
 from ..services import services
 from . import bp
 

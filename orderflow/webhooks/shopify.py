@@ -10,14 +10,14 @@ again with the standard library, which keeps every integer exact.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 from flask import jsonify, request
 from sqlalchemy import DateTime, bindparam, text
 
 from ..integrations.shopify.oauth import valid_shop_domain
-from ..jobs.deliveries import COMPLIANCE_TOPICS, TOPICS
+from ..queue.topics import COMPLIANCE_TOPICS, TOPICS
 from ..services import services
 from . import bp
 
@@ -43,12 +43,14 @@ def _time(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
     except ValueError:
         return None
-    return moment.replace(tzinfo=moment.tzinfo or timezone.utc) if moment else None
+    return moment.replace(tzinfo=moment.tzinfo or UTC) if moment else None
 
 
 def _resource_id(topic: str, payload: dict) -> int | None:
-    value = (payload.get("customer") or {}).get("id") if topic.startswith("customers/") else payload.get("id")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value < 2**63 else None
+    value = ((payload.get("customer") or {}).get("id") if topic.startswith("customers/")
+             else payload.get("id"))
+    exact = isinstance(value, int) and not isinstance(value, bool)
+    return value if exact and value < 2**63 else None
 
 
 @bp.post("/shopify")
@@ -67,7 +69,8 @@ def shopify():
     topic, webhook_id = headers.get("X-Shopify-Topic"), headers.get("X-Shopify-Webhook-Id")
     shop = headers.get("X-Shopify-Shop-Domain")
     if not topic or not webhook_id or not shop:
-        return _refuse(400, "X-Shopify-Topic, X-Shopify-Webhook-Id and X-Shopify-Shop-Domain are required")
+        return _refuse(400, "X-Shopify-Topic, X-Shopify-Webhook-Id and X-Shopify-Shop-Domain are "
+                            "required")
     if not valid_shop_domain(shop) or len(webhook_id) > 64:
         return _refuse(400, "X-Shopify-Shop-Domain or X-Shopify-Webhook-Id is malformed")
     if topic not in TOPICS:

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from orderflow.integrations.shopify import queries
+from .. import shopify_queries as queries
 from orderflow.sandbox.shopify import SandboxShopify
 
 CLIENT_ID, SECRET = "sandbox-client-id", "shpss_" + "5e" * 16

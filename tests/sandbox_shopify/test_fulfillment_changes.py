@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from orderflow.integrations.shopify import queries
+from .. import shopify_queries as queries
 
 from .helpers import Shop, fulfil, to_ship, wait_until
 

@@ -9,7 +9,7 @@ import hmac
 import json
 from pathlib import Path
 
-from orderflow.integrations.shopify import queries
+from .. import shopify_queries as queries
 
 from .helpers import SECRET, fulfil, to_ship
 

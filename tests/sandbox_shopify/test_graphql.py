@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from orderflow.integrations.shopify import queries
+from .. import shopify_queries as queries
 
 from .helpers import VERSION, Shop, start_sandbox, wait_until
 

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 
-from orderflow.integrations.shopify import queries
+from .. import shopify_queries as queries
 
 from .helpers import OTHER_SECRET, SECRET, VERSION, wait_until
 

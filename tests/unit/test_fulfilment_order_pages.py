@@ -1,6 +1,6 @@
 """A fulfilment-order answer whose line page was too short is asked again in full."""
 
-from orderflow.jobs.orders import _lines_cut
+from orderflow.integrations.shopify.fulfilment_orders import lines_cut as _lines_cut
 
 
 def answer(*pages: bool) -> dict:

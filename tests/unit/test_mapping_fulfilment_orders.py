@@ -4,14 +4,13 @@ stock and a fulfilment plan."""
 import pytest
 
 from orderflow.fulfilment.types import FulfilmentPlan, StockLine
-from orderflow.integrations.shopify.mapping import (
+from orderflow.integrations.shopify.fulfilment_orders import (
     FulfilmentOrderLine,
     OpenFulfilmentOrder,
-    PayloadError,
-    fulfilment_plan,
-    inventory_levels,
     open_fulfilment_orders,
 )
+from orderflow.integrations.shopify.inventory import fulfilment_plan, inventory_levels
+from orderflow.integrations.shopify.readers import PayloadError
 
 from .shopify_payloads import FULFILMENT_ORDERS, fulfilment_order
 

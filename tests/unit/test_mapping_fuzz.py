@@ -8,14 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orderflow.fulfilment.types import FulfilmentPlan, OrderSnapshot
-from orderflow.integrations.shopify.mapping import (
-    PayloadError,
-    fulfilment_plan,
-    inventory_levels,
-    open_fulfilment_orders,
-    order_from_graphql,
-    order_from_webhook,
-)
+from orderflow.integrations.shopify.fulfilment_orders import open_fulfilment_orders
+from orderflow.integrations.shopify.inventory import fulfilment_plan, inventory_levels
+from orderflow.integrations.shopify.orders import order_from_graphql, order_from_webhook
+from orderflow.integrations.shopify.readers import PayloadError
 
 from .shopify_payloads import FULFILMENT_ORDERS, GRAPHQL_NODE, WEBHOOK, webhook, webhook_line
 

@@ -6,13 +6,9 @@ import dataclasses
 import pytest
 
 from orderflow.fulfilment.types import OrderSnapshot
-from orderflow.integrations.shopify.mapping import (
-    PayloadError,
-    gid_to_id,
-    id_to_gid,
-    order_from_graphql,
-    order_from_webhook,
-)
+from orderflow.integrations.shopify.ids import gid_to_id, id_to_gid
+from orderflow.integrations.shopify.orders import order_from_graphql, order_from_webhook
+from orderflow.integrations.shopify.readers import PayloadError
 
 from .shopify_payloads import GRAPHQL_NODE, webhook
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from orderflow.fulfilment.types import Address
-from orderflow.integrations.shopify.mapping import PayloadError, order_from_webhook
+from orderflow.integrations.shopify.orders import order_from_webhook
+from orderflow.integrations.shopify.readers import PayloadError
 
 from .shopify_payloads import WEBHOOK, load, rest_orders, webhook, webhook_fixtures, webhook_line
 

@@ -163,5 +163,6 @@ def _throttled(errors) -> bool:
 
 def _messages(errors) -> str:
     if isinstance(errors, list):
-        return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+        return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e)
+                         for e in errors)
     return str(errors)

@@ -19,3 +19,13 @@ class ShopifyQueryError(ShopifyError):
 
 class TokenExchangeError(ShopifyError):
     """A token exchange, code exchange or refresh was refused."""
+
+
+class ShopifyUserError(ShopifyQueryError):
+    """Shopify refused a mutation with `userErrors` (operations.py raises it, once, for every
+    mutation); the message says what it refused and why, `messages` lists Shopify's own."""
+
+    def __init__(self, what: str, errors: list):
+        self.messages = [str(e.get("message", e)) if isinstance(e, dict) else str(e)
+                         for e in errors]
+        super().__init__(f"Shopify refused {what}: " + "; ".join(self.messages))

@@ -1,4 +1,4 @@
-"""The Admin GraphQL operations this app sends, by name.
+"""The Admin GraphQL operations this app sends, by name (operations.py sends them).
 
 The sandbox recognises each operation by its name, so a new operation is added here and there.
 """
@@ -48,27 +48,7 @@ query OrderById($id: ID!) {{
 }}
 """
 
-# `$lines`: the order's fulfilment orders are read with a page of lines as long as the order
-# (a fulfilment order holds each line item once). Shopify lets a query through only when the
-# bucket holds its *requested* cost: with 100 lines, 621 points for a 3-line order's 12.
-ORDER_FULFILLMENT_ORDERS = """
-query OrderFulfillmentOrders($id: ID!, $lines: Int = 100) {
-  order(id: $id) {
-    id
-    fulfillmentOrders(first: 3) {
-      nodes {
-        id status
-        assignedLocation { name location { id } }
-        fulfillmentHolds { reason reasonNotes }
-        lineItems(first: $lines) {
-          pageInfo { hasNextPage }
-          nodes { id remainingQuantity requiresShipping sku inventoryItemId lineItem { id } }
-        }
-      }
-    }
-  }
-}
-"""
+# An order's fulfilment orders: `fulfilment_orders.QUERY`, with its parser and its cost notes.
 
 INVENTORY_AT_LOCATION = """
 query InventoryAtLocation($ids: [ID!]!, $locationId: ID!) {
@@ -95,30 +75,6 @@ mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!,
   webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
     webhookSubscription { id topic uri }
     userErrors { field message }
-  }
-}
-"""
-
-# What is left to ship, where from, and what it weighs (the shipments step). Cost stays under
-# 1,000; `$lines` as in OrderFulfillmentOrders.
-FULFILLMENT_ORDERS_TO_SHIP = """
-query FulfillmentOrdersToShip($id: ID!, $lines: Int = 100) {
-  order(id: $id) {
-    id
-    fulfillmentOrders(first: 3) {
-      nodes {
-        id status
-        assignedLocation {
-          name address1 address2 city province countryCode zip phone
-          location { id }
-        }
-        fulfillmentHolds { reason reasonNotes }
-        lineItems(first: $lines) {
-          pageInfo { hasNextPage }
-          nodes { id remainingQuantity requiresShipping sku productTitle weight { unit value } lineItem { id } }
-        }
-      }
-    }
   }
 }
 """

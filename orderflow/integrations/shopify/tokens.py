@@ -6,7 +6,7 @@ We ask for expiring offline tokens; `TokenSet` carries both expiries so we refre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from shopify_app import IdTokenDetails, ShopifyApp
@@ -31,7 +31,7 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def _iso(value: datetime | None) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
 
 
 def _from_library(token) -> TokenSet:
@@ -43,7 +43,7 @@ def _from_library(token) -> TokenSet:
 
 
 def _from_response(body: dict) -> TokenSet:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     expires_in, refresh_in = body.get("expires_in"), body.get("refresh_token_expires_in")
     return TokenSet(
         access_token=body["access_token"], scope=body.get("scope", ""),
@@ -69,7 +69,8 @@ class ShopifyTokens:
             {
                 "shop": shop_name(shop_domain), "access_mode": "offline",
                 "refresh_token": tokens.refresh_token or "",
-                "expires": "",  # we decide when to refresh; the library would wait for the last minute
+                # we decide when to refresh; the library would wait for the last minute
+                "expires": "",
                 "refresh_token_expires": _iso(tokens.refresh_expires_at),
             },
             http_client=self._http,
@@ -89,7 +90,8 @@ class ShopifyTokens:
         except httpx.HTTPError as exc:
             raise ShopifyUnavailable(f"code exchange with {shop_domain} failed: {exc}") from exc
         if response.status_code != 200:
-            raise TokenExchangeError(f"Shopify refused the authorization code ({response.status_code})")
+            raise TokenExchangeError(
+                f"Shopify refused the authorization code ({response.status_code})")
         return _from_response(response.json())
 
     @staticmethod
