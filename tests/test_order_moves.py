@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from orderflow.db.models import Order, OrderEvent, Shop
-from orderflow.fulfilment.order_states import OrderState
+from orderflow.fulfilment.states.orders import OrderState
 from orderflow.store.orders import mark_exception, move
 from orderflow.store.shipments import move_order
 

@@ -13,9 +13,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from ..db.models import Order, ParcelRow, Shipment
-from ..fulfilment import shipment_states
-from ..fulfilment.order_states import OrderState
-from ..fulfilment.shipment_states import LABELLED, NOT_BOUGHT, ShipmentState
+from ..fulfilment.states import shipments as shipment_states
+from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import LABELLED, NOT_BOUGHT, ShipmentState
 from ..fulfilment.validation import PAYMENT_REASONS, UNKNOWN_PAYMENT
 from ..queue.calls import call
 from ..queue.enqueue import enqueue

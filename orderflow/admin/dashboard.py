@@ -8,7 +8,7 @@ from flask import g, render_template
 from sqlalchemy import func, select
 
 from ..db.models import Alert, Order, ParcelRow, Shipment
-from ..fulfilment.order_states import OrderState
+from ..fulfilment.states.orders import OrderState
 from ..services import services
 from . import bp
 

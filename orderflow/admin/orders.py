@@ -21,8 +21,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..actions.shipping import SHIPPING_CANCELLED, SHOPIFY_HOLD, is_unpaid_hold
 from ..db.models import Alert, Customer, Notice, Order, OrderEvent, ParcelRow, Shipment
-from ..fulfilment.order_states import OrderState
-from ..fulfilment.shipment_states import LABELLED, ShipmentState
+from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import LABELLED, ShipmentState
 from ..services import services
 from ..store.orders import SHIPPED_STATES
 from . import bp

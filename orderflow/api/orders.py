@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..db.models import Alert, DataRequest, Notice, Order, OrderEvent, Shipment
-from ..fulfilment.order_states import OrderState
+from ..fulfilment.states.orders import OrderState
 from ..services import services
 from . import bp
 from .auth import error_response

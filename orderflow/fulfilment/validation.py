@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from orderflow.fulfilment.order_states import OrderState
+from orderflow.fulfilment.states.orders import OrderState
 from orderflow.fulfilment.types import (
     Address,
     FulfilmentPlan,

@@ -15,7 +15,7 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import select
 
 from ..db.models import Batch, Order, ParcelRow, Shipment, utcnow
-from ..fulfilment.order_states import OrderState
+from ..fulfilment.states.orders import OrderState
 from ..integrations.shopify.fulfilment_orders import NotReadyYet
 from ..queue.calls import call, job, run
 from ..queue.enqueue import enqueue

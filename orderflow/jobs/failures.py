@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 
 from ..db.models import Order, ParcelRow, Shipment
-from ..fulfilment.order_states import OrderState
+from ..fulfilment.states.orders import OrderState
 from ..queue.calls import is_last_attempt
 from ..services import services
 from ..store.shipments import live_shipments, move_order

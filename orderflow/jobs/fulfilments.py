@@ -13,7 +13,7 @@ import secrets
 from sqlalchemy import select
 
 from ..db.models import Order, Shipment, ShopSettings, utcnow
-from ..fulfilment.order_states import OrderState
+from ..fulfilment.states.orders import OrderState
 from ..fulfilment.shop_settings import read_settings
 from ..integrations.shopify import operations
 from ..integrations.shopify.operations import tracking_input

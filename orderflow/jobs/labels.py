@@ -13,7 +13,7 @@ import logging
 from sqlalchemy import select
 
 from ..db.models import Order, ParcelRow, Shipment, utcnow
-from ..fulfilment.order_states import OrderState
+from ..fulfilment.states.orders import OrderState
 from ..integrations.easypost.errors import CarrierOutcomeUnknown, PostageExists, RateUnavailable
 from ..queue.calls import call, job
 from ..services import carrier_for, services

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..db.models import Order
-from ..fulfilment.order_states import VALIDATING, OrderState
+from ..fulfilment.states.orders import VALIDATING, OrderState
 from ..fulfilment.types import FulfilmentPlan, OrderSnapshot
 from ..fulfilment.validation import needs_shipping
 from ..integrations.shopify import operations

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ..db.models import LineItem, Order, Shipment, ShopSettings
 from ..fulfilment.carrier_selection import select_rate
 from ..fulfilment.label_options import label_options, parcel_insurance
-from ..fulfilment.order_states import OrderState
+from ..fulfilment.states.orders import OrderState
 from ..fulfilment.packing import pack
 from ..fulfilment.shipment_rates import combine, parcel_rate
 from ..fulfilment.shop_settings import ShippingSettings, origin_for, read_settings

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..db.models import Order, ParcelRow, Shipment, utcnow
 from ..fulfilment import tracking as tk
-from ..fulfilment.order_states import OrderState
+from ..fulfilment.states.orders import OrderState
 from ..fulfilment.types import TrackerUpdate
 from ..integrations.easypost.errors import CarrierResponseError
 from ..integrations.easypost.mapping import tracker_from_easypost

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from ..db.models import Order, Shipment, utcnow
-from ..fulfilment.order_states import OrderState
+from ..fulfilment.states.orders import OrderState
 from ..integrations.shopify import operations
 from ..integrations.shopify.errors import ShopifyUserError
 from ..queue.calls import job

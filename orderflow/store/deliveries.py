@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..db.models import WebhookDelivery, utcnow
-from ..fulfilment.delivery_states import FINISHED, DeliveryStatus, transition
+from ..fulfilment.states.deliveries import FINISHED, DeliveryStatus, transition
 
 
 def claim(session, delivery_id: int) -> WebhookDelivery | None:

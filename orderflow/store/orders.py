@@ -10,12 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..db.models import Customer, LineItem, Order, OrderEvent, utcnow
-from ..fulfilment.order_states import (
-    VALIDATING,
-    IllegalTransition,
-    OrderState,
-    reached,
-    transition,
+from ..fulfilment.states.orders import (
+    VALIDATING, IllegalTransition, OrderState, reached, transition,
 )
 from ..fulfilment.types import FulfilmentPlan, OrderSnapshot, Verdict
 from ..fulfilment.validation import needs_shipping, validate_order

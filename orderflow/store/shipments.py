@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from ..db.models import Order, ParcelRow, Shipment
 from ..fulfilment.carrier_names import tracking_url
-from ..fulfilment.order_states import OrderState
+from ..fulfilment.states.orders import OrderState
 from ..fulfilment.packing import carrier_billable_weight
 from ..fulfilment.reliability import reliability_scores, reliability_table
-from ..fulfilment.shipment_states import NOT_LIVE, ShipmentState
+from ..fulfilment.states.shipments import NOT_LIVE, ShipmentState
 from ..fulfilment.tracking_view import ParcelFacts, ShipmentFacts
 from ..fulfilment.types import DeliveryRecord, Parcel, Rate, Selection
 from .orders import move

@@ -6,12 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orderflow.fulfilment.order_states import (
-    SHIPPING_WALK,
-    OrderState,
-    can_transition,
-    reached,
-    transition,
+from orderflow.fulfilment.states.orders import (
+    SHIPPING_WALK, OrderState, can_transition, reached, transition,
 )
 
 BEFORE_SHOPIFY_HAS_IT = [

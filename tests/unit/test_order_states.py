@@ -2,13 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orderflow.fulfilment.order_states import (
-    TRANSITIONS,
-    IllegalTransition,
-    OrderState,
-    can_transition,
-    is_terminal,
-    transition,
+from orderflow.fulfilment.states.orders import (
+    TRANSITIONS, IllegalTransition, OrderState, can_transition, is_terminal, transition,
 )
 
 states = st.sampled_from(list(OrderState))

@@ -8,18 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orderflow.fulfilment import (
-    batch_states,
-    delivery_states,
-    notice_states,
-    order_states,
-    shipment_states,
+from orderflow.fulfilment.states import (
+    batches as batch_states, deliveries as delivery_states, notices as notice_states, orders as order_states, shipments as shipment_states,
 )
-from orderflow.fulfilment.batch_states import BatchOutcome, BatchState
-from orderflow.fulfilment.delivery_states import DeliveryStatus
-from orderflow.fulfilment.notice_states import NoticeState
-from orderflow.fulfilment.shipment_states import ShipmentState
-from orderflow.fulfilment.state_machine import IllegalTransition, StateMachine
+from orderflow.fulfilment.states.batches import BatchOutcome, BatchState
+from orderflow.fulfilment.states.deliveries import DeliveryStatus
+from orderflow.fulfilment.states.notices import NoticeState
+from orderflow.fulfilment.states.shipments import ShipmentState
+from orderflow.fulfilment.states.machine import IllegalTransition, StateMachine
 
 # (module, enum, table, the stored strings in declaration order, the final states)
 MACHINES = {

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from orderflow.fulfilment.order_states import OrderState
+from orderflow.fulfilment.states.orders import OrderState
 from orderflow.fulfilment.types import (
     Address,
     FulfilmentPlan,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .carrier_selection import MODES, SelectionPolicy
-from .settings_values import SettingsError, read_decimal
-from .types import Money
+from ..carrier_selection import MODES, SelectionPolicy
+from .values import SettingsError, read_decimal
+from ..types import Money
 
 POLICY_KEYS = ("mode", "excluded_carriers", "excluded_services", "max_cost", "preferred",
                "preference_margin", "min_reliability", "max_days")

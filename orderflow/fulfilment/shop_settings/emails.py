@@ -7,18 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .email_rules import (
-    DEFAULT_COLOUR,
-    INTRO_MAX,
-    KINDS,
-    SUBJECT_MAX,
-    Wording,
-    is_email_address,
-    is_hex_colour,
-    is_https_url,
-    wording_problem,
+from ..email_rules import (
+    DEFAULT_COLOUR, INTRO_MAX, KINDS, SUBJECT_MAX, Wording, is_email_address, is_hex_colour, is_https_url, wording_problem,
 )
-from .settings_values import SettingsError
+from .values import SettingsError
 
 
 @dataclass(frozen=True)

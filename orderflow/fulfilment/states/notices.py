@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from .state_machine import IllegalTransition, StateMachine
+from .machine import IllegalTransition, StateMachine
 
 __all__ = [
     "DONE", "TOLD_OR_TELLING", "TRANSITIONS", "IllegalTransition", "NoticeState",

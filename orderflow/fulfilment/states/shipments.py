@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from .state_machine import IllegalTransition, StateMachine
+from .machine import IllegalTransition, StateMachine
 
 __all__ = [
     "LABELLED", "NOT_BOUGHT", "NOT_LIVE", "TRANSITIONS", "UNFINISHED", "IllegalTransition",

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .packing import DIM_RULES, DimRule
-from .settings_values import SettingsError, read_decimal, read_dimensions
-from .types import BoxPreset, Dimensions, PackingDefaults
+from ..packing import DIM_RULES, DimRule
+from .values import SettingsError, read_decimal, read_dimensions
+from ..types import BoxPreset, Dimensions, PackingDefaults
 
 
 def _inches(length: int, width: int, height: int) -> Dimensions:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from .state_machine import IllegalTransition, StateMachine
+from .machine import IllegalTransition, StateMachine
 
 __all__ = [
     "BATCH_TRANSITIONS", "OUTCOME_TRANSITIONS", "BatchOutcome", "BatchState",

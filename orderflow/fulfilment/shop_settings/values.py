@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from .types import Dimensions
+from ..types import Dimensions
 
 
 class SettingsError(ValueError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .settings_values import SettingsError, read_text
+from .values import SettingsError, read_text
 
 # EasyPost's keys: EZAK… for production, EZTK… for test mode.
 _EASYPOST_KEY = re.compile(r"EZ([AT])K[A-Za-z0-9_-]{8,200}")

@@ -36,34 +36,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .carrier_selection import SelectionPolicy
-from .packing import DIM_RULES, DimRule
-from .settings_addresses import (
-    ADDRESS_FIELDS,
-    address_problems,
-    address_problems_by_path,
-    read_address,
-    read_origins,
+from ..carrier_selection import SelectionPolicy
+from ..packing import DIM_RULES, DimRule
+from .addresses import (
+    ADDRESS_FIELDS, address_problems, address_problems_by_path, read_address, read_origins,
 )
-from .settings_carrier_account import (
-    CarrierAccount,
-    carrier_key_mode,
-    carrier_key_problem,
-    read_carrier_account,
+from .carrier_account import (
+    CarrierAccount, carrier_key_mode, carrier_key_problem, read_carrier_account,
 )
-from .settings_emails import EmailSettings, read_emails
-from .settings_packing import (
-    DEFAULT_BOXES,
-    DEFAULT_PACKING,
-    ProductFacts,
-    read_boxes,
-    read_dim_rules,
-    read_packing,
-    read_products,
+from .emails import EmailSettings, read_emails
+from .packing import (
+    DEFAULT_BOXES, DEFAULT_PACKING, ProductFacts, read_boxes, read_dim_rules, read_packing, read_products,
 )
-from .settings_policy import read_policy
-from .settings_values import SettingsError, read_decimal
-from .types import Address, BoxPreset, PackingDefaults
+from .policy import read_policy
+from .values import SettingsError, read_decimal
+from ..types import Address, BoxPreset, PackingDefaults
 
 __all__ = [
     "ADDRESS_FIELDS", "AUTOMATION", "DEFAULT_BOXES", "DEFAULT_PACKING", "LABEL_FORMATS",
