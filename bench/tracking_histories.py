@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-# Our status words (orderflow.integrations.easypost.statuses) for the carrier's final ones, and
+# Our status words (orderflow.fulfilment.tracking_status) for the carrier's final ones, and
 # the Shopify fulfilment event and emails each one calls for.
 FINAL_OURS = {"delivered": "delivered", "failure": "failed", "return_to_sender": "returning"}
 FINAL_SHOPIFY = {"delivered": "DELIVERED", "failure": "FAILURE", "return_to_sender": "FAILURE"}
