@@ -123,7 +123,11 @@ def to_ship(fulfilment_orders: Iterable[OpenFulfilmentOrder]) -> list[OpenFulfil
 
 
 def lines_cut(data: dict) -> bool:
-    """A page of some fulfilment order's lines came back shorter than its lines."""
+    """A page of some fulfilment order's lines came back shorter than its lines.
+
+    A probe of the raw answer, before `open_fulfilment_orders` reads it: a part that is null or
+    empty counts as absent and any truthy `hasNextPage` as a next page, so it stays off `Fields`
+    (which refuses what is not an object or a boolean)."""
     nodes = (((data or {}).get("order") or {}).get("fulfillmentOrders") or {}).get("nodes") or []
     pages = [(fo.get("lineItems") or {}).get("pageInfo") or {} for fo in nodes]
     return any(page.get("hasNextPage") for page in pages)
@@ -199,7 +203,11 @@ def _line(line: Fields) -> FulfilmentOrderLine:
 
 
 def _grams(weight: Fields | None) -> Decimal | None:
-    """A unit's weight in grams; None when Shopify gives none (or zero)."""
+    """A unit's weight in grams; None when Shopify gives none (or zero).
+
+    The value is any number Decimal reads (Shopify's Weight.value is a Float) and the unit is
+    grams only when its key is absent (a null one is refused): no shared reader and no `Fields`
+    read says either, so both are read from the object as they came."""
     value = weight.data.get("value") if weight else None
     if value in (None, 0):
         return None
