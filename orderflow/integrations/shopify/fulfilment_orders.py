@@ -21,8 +21,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ...fulfilment.types import Address
+from .. import json_readers as read
 from .ids import canonical_gid, gid_id
-from .readers import Fields, PayloadError, count, default, flag, text, upper_text
+from .readers import Fields, PayloadError, default, upper_text
 
 MAX_LINES = 100  # lines per fulfilment order asked at most (keeps a query under 1,000 points)
 
@@ -122,7 +123,11 @@ def to_ship(fulfilment_orders: Iterable[OpenFulfilmentOrder]) -> list[OpenFulfil
 
 
 def lines_cut(data: dict) -> bool:
-    """A page of some fulfilment order's lines came back shorter than its lines."""
+    """A page of some fulfilment order's lines came back shorter than its lines.
+
+    A probe of the raw answer, before `open_fulfilment_orders` reads it: a part that is null or
+    empty counts as absent and any truthy `hasNextPage` as a next page, so it stays off `Fields`
+    (which refuses what is not an object or a boolean)."""
     nodes = (((data or {}).get("order") or {}).get("fulfillmentOrders") or {}).get("nodes") or []
     pages = [(fo.get("lineItems") or {}).get("pageInfo") or {} for fo in nodes]
     return any(page.get("hasNextPage") for page in pages)
@@ -143,7 +148,7 @@ def _fulfilment_order(fo: Fields) -> OpenFulfilmentOrder | None:
         id=gid,
         status=status,
         location_id=_location_id(location),
-        location_name=location.get("name", text) if location else None,
+        location_name=location.get("name", read.trimmed_text) if location else None,
         holds=holds,
         lines=tuple(map(_line, fo.nodes("lineItems", "line"))),
         origin=_origin(location),
@@ -157,20 +162,25 @@ def _location_id(assigned: Fields | None) -> str | None:
 
 def _origin(assigned: Fields | None) -> Address | None:
     """The assigned location's address; None without a street (a location without one)."""
-    street = assigned.get("address1", text) if assigned else None
+    street = assigned.get("address1", read.trimmed_text) if assigned else None
     if street is None:
         return None
-    return Address(name=assigned.get("name", text), address1=street,
-                   address2=assigned.get("address2", text), city=assigned.get("city", text),
-                   province_code=assigned.get("province", text), zip=assigned.get("zip", text),
-                   country_code=assigned.get("countryCode", text),
-                   phone=assigned.get("phone", text))
+    return Address(
+        name=assigned.get("name", read.trimmed_text),
+        address1=street,
+        address2=assigned.get("address2", read.trimmed_text),
+        city=assigned.get("city", read.trimmed_text),
+        province_code=assigned.get("province", read.trimmed_text),
+        zip=assigned.get("zip", read.trimmed_text),
+        country_code=assigned.get("countryCode", read.trimmed_text),
+        phone=assigned.get("phone", read.trimmed_text),
+    )
 
 
 def _hold_reason(hold: Fields) -> str:
     """A hold as a sentence: "Held in Shopify: awaiting payment (notes)"."""
     reason = hold.get("reason", upper_text)
-    notes = hold.get("reasonNotes", text)
+    notes = hold.get("reasonNotes", read.trimmed_text)
     words = _HOLD_REASONS.get(reason or "") or (reason or "").lower().replace("_", " ")
     if reason == "OTHER" or not words:
         words, notes = notes or "no reason given", None
@@ -183,17 +193,21 @@ def _line(line: Fields) -> FulfilmentOrderLine:
     return FulfilmentOrderLine(
         id=gid,
         line_item_id=line.need_obj("lineItem").need("id", gid_id("LineItem")),
-        remaining=line.need("remainingQuantity", count),
-        requires_shipping=default(line.get("requiresShipping", flag), True),
-        sku=line.get("sku", text),
+        remaining=line.need("remainingQuantity", read.count),
+        requires_shipping=default(line.get("requiresShipping", read.flag), True),
+        sku=line.get("sku", read.trimmed_text),
         inventory_item_id=line.get("inventoryItemId", canonical_gid("InventoryItem")),
-        title=line.get("productTitle", text),
+        title=line.get("productTitle", read.trimmed_text),
         weight_g=_grams(line.obj("weight")),
     )
 
 
 def _grams(weight: Fields | None) -> Decimal | None:
-    """A unit's weight in grams; None when Shopify gives none (or zero)."""
+    """A unit's weight in grams; None when Shopify gives none (or zero).
+
+    The value is any number Decimal reads (Shopify's Weight.value is a Float) and the unit is
+    grams only when its key is absent (a null one is refused): no shared reader and no `Fields`
+    read says either, so both are read from the object as they came."""
     value = weight.data.get("value") if weight else None
     if value in (None, 0):
         return None

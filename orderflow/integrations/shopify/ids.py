@@ -6,7 +6,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .readers import MAX_ID, PayloadError, Unusable, shorten
+from .. import json_readers as read
+from ..json_readers import Fault, Unreadable
+from .readers import SHOPIFY_GID, PayloadError, shorten
 
 _GID = re.compile(r"gid://shopify/([A-Za-z][A-Za-z0-9]*)/([0-9]{1,19})(\?.*)?", re.DOTALL)
 _KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -18,7 +20,7 @@ def gid_to_id(gid: str, kind: str | None = None) -> int:
     if match is None or (kind is not None and match[1] != kind):
         raise PayloadError(f"{shorten(gid)} is not a Shopify {kind or 'global'} id")
     number = int(match[2])
-    if not 0 < number <= MAX_ID:
+    if not 0 < number <= read.INT64_MAX:
         raise PayloadError(f"{shorten(gid)} has an out-of-range id")
     return number
 
@@ -26,18 +28,18 @@ def gid_to_id(gid: str, kind: str | None = None) -> int:
 def id_to_gid(kind: str, id: int) -> str:
     if not (isinstance(kind, str) and _KIND.fullmatch(kind)):
         raise ValueError(f"{kind!r} is not a Shopify resource kind")
-    if isinstance(id, bool) or not isinstance(id, int) or not 0 < id <= MAX_ID:
+    if isinstance(id, bool) or not isinstance(id, int) or not 0 < id <= read.INT64_MAX:
         raise ValueError(f"{id!r} is not a Shopify id")
     return f"gid://shopify/{kind}/{id}"
 
 
 def gid_id(kind: str) -> Callable[[Any], int]:
     """A reader (readers.py) of a gid of `kind`, giving its integer id."""
-    def parse(value: Any) -> int:
+    def parse(value: Any, what: str = "") -> int:
         try:
             return gid_to_id(value, kind)
         except PayloadError:
-            raise Unusable("a malformed") from None
+            raise Unreadable(value, SHOPIFY_GID, Fault.FORM, what) from None
 
     return parse
 

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...fulfilment.types import FulfilmentPlan, StockLine
+from .. import json_readers as read
 from .fulfilment_orders import OpenFulfilmentOrder, ships
 from .ids import canonical_gid
-from .readers import Fields, PayloadError, flag, integer, json_list, text
+from .readers import Fields, PayloadError
 
 
 def inventory_levels(data: Any) -> dict[str, int | None]:
@@ -18,7 +19,7 @@ def inventory_levels(data: Any) -> dict[str, int | None]:
     no inventory level there, which is 0 on hand.
     """
     levels: dict[str, int | None] = {}
-    nodes = Fields.of(data, "inventory response").need("nodes", json_list)
+    nodes = Fields.of(data, "inventory response").need("nodes", read.json_list)
     for position, node in enumerate(nodes, 1):
         if node is None:
             continue  # an id Shopify does not know (deleted item)
@@ -30,14 +31,14 @@ def inventory_levels(data: Any) -> dict[str, int | None]:
 
 
 def _on_hand(item: Fields) -> int | None:
-    if not item.need("tracked", flag):
+    if not item.need("tracked", read.flag):
         return None
     level = item.obj("inventoryLevel")
     if level is None:
         return 0
     for quantity in level.each("quantities", "quantity"):
-        if quantity.get("name", text) == "on_hand":
-            return quantity.need("quantity", integer)
+        if quantity.get("name", read.trimmed_text) == "on_hand":
+            return quantity.need("quantity", read.integer)
     raise PayloadError(f"{item.where} has no on_hand quantity")
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ...fulfilment.types import OrderSnapshot
+from .. import json_readers as read
 from ..easypost.statuses import shopify_company, tracking_url
 from . import queries
 from .admin import ShopifyAdmin
@@ -27,7 +28,7 @@ from .fulfilment_orders import (
 from .ids import id_to_gid
 from .inventory import inventory_levels
 from .orders import order_from_graphql
-from .readers import Fields, text
+from .readers import Fields
 
 
 @dataclass(frozen=True)
@@ -140,9 +141,19 @@ def order_fulfilments(admin: ShopifyAdmin, domain: str, token: str,
 
 
 def _fulfilment(fulfilment: Fields) -> Fulfilment:
-    tracking = tuple(Tracking(t.get("company", text), t.get("number", text), t.get("url", text))
-                     for t in fulfilment.each_if_any("trackingInfo", "tracking"))
-    return Fulfilment(fulfilment.need("id", text), fulfilment.get("status", text), tracking)
+    tracking = tuple(
+        Tracking(
+            t.get("company", read.trimmed_text),
+            t.get("number", read.trimmed_text),
+            t.get("url", read.trimmed_text),
+        )
+        for t in fulfilment.each_if_any("trackingInfo", "tracking")
+    )
+    return Fulfilment(
+        fulfilment.need("id", read.trimmed_text),
+        fulfilment.get("status", read.trimmed_text),
+        tracking,
+    )
 
 
 def create_fulfilment(admin: ShopifyAdmin, domain: str, token: str, fulfillment_order_id: str,
@@ -191,8 +202,12 @@ def fulfilment_events(admin: ShopifyAdmin, domain: str, token: str,
                          {"id": id_to_gid("Order", order_id)})
     order_node = Fields.of(data, "fulfilment events response").obj("order")
     fulfilments = order_node.each_if_any("fulfillments", "fulfilment") if order_node else ()
-    return {f.need("id", text): tuple(e.get("status", text) for e in f.nodes("events", "event"))
-            for f in fulfilments}
+    return {
+        f.need("id", read.trimmed_text): tuple(
+            e.get("status", read.trimmed_text) for e in f.nodes("events", "event")
+        )
+        for f in fulfilments
+    }
 
 
 def create_fulfilment_event(admin: ShopifyAdmin, domain: str, token: str, event: dict) -> str:

@@ -1,39 +1,50 @@
-"""Defensive reads of JSON payloads: whatever value arrives, our type or a `PayloadError`.
+"""Shopify's JSON read through the shared readers (`integrations.json_readers`).
 
-A reader takes one JSON value and returns it typed, or raises `Unusable` with the problem in a
-few words; `Fields` applies readers to the keys of one JSON object and turns that into a
-`PayloadError` that names the object and the key ("order 5 has a non-integer quantity"). Missing
-keys and nulls read as None, so only what the caller `need`s is required; a value of the wrong
-type is an error, never a guess. Nothing here knows Shopify: ids.py adds its global ids.
+A reader takes one JSON value and returns it typed, or raises `Unreadable`; Shopify reads with
+the shared readers' defaults, the stricter reading, and adds here only what is its own. `Fields`
+applies readers to the keys of one JSON object and turns `Unreadable` into a `PayloadError` that
+names the object and the key ("order 5 has a non-integer quantity"). Missing keys and nulls read
+as None, so only what the caller `need`s is required; blank text reads as None too; a value of
+the wrong type is an error, never a guess. ids.py adds Shopify's global ids.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
+
+from .. import json_readers as read
+from ..json_readers import Expected, Fault, Unreadable
 
 _T = TypeVar("_T")
 
-MAX_ID = 2**63 - 1  # ids are stored in signed 64-bit columns
-_MAX_COUNT = 2**31 - 1
-_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_CURRENCY = re.compile(r"[A-Za-z]{3}")
+SHOPIFY_GID = "a Shopify global id"  # what ids.py's readers expect
+_PROBLEMS = {  # completes "<where> has <problem> <key>"
+    Expected.OBJECT: "a non-object",
+    Expected.LIST: "a non-list",
+    Expected.TEXT: "a non-text",
+    Expected.FLAG: "a non-boolean",
+    Expected.INTEGER: "a non-integer",
+    Expected.ID: "a non-integer",
+    Expected.AMOUNT: "an unreadable",
+    Expected.CURRENCY: "an unknown",
+    Expected.TIMESTAMP: "an unreadable",
+    SHOPIFY_GID: "a malformed",
+}
 
 
 class PayloadError(ValueError):
     """A payload we cannot use; the message says which part and why."""
 
 
-class Unusable(Exception):
-    """A JSON value of the wrong shape; `problem` completes "<where> has <problem> <key>"."""
-
-    def __init__(self, problem: str):
-        super().__init__(problem)
-        self.problem = problem
+def _problem(unreadable: Unreadable) -> str:
+    """What was wrong, in the words Shopify's messages have always used."""
+    if unreadable.fault is Fault.RANGE:
+        return "an out-of-range"
+    if unreadable.fault is Fault.NEGATIVE:
+        return "a negative"
+    return _PROBLEMS[unreadable.expected]
 
 
 def shorten(value: Any) -> str:
@@ -41,103 +52,26 @@ def shorten(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-# --- readers of one JSON value -----------------------------------------------------------------
-
-
-def positive_id(value: Any) -> int:
-    """A positive 64-bit id from a JSON integer or a digit string; never through a float."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Unusable("a non-integer")
-    if not 0 < value <= MAX_ID:
-        raise Unusable("an out-of-range")
-    return value
-
-
-def integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Unusable("a non-integer")
-    if abs(value) > _MAX_COUNT:
-        raise Unusable("an out-of-range")
-    return value
-
-
-def count(value: Any) -> int:
-    if integer(value) < 0:
-        raise Unusable("a negative")
-    return value
+# --- Shopify's readers of one JSON value, on the shared ones ----------------------------------
 
 
 def clamped_count(value: Any) -> int:
     """Shopify can report a negative count left to fulfil after edits; that means none left."""
-    return max(integer(value), 0)
-
-
-def text(value: Any) -> str | None:
-    if not isinstance(value, str):
-        raise Unusable("a non-text")
-    return value.strip() or None
+    return max(read.integer(value), 0)
 
 
 def lower_text(value: Any) -> str | None:
-    read = text(value)
-    return read.lower() if read else None
+    text = read.trimmed_text(value)
+    return text.lower() if text else None
 
 
 def upper_text(value: Any) -> str | None:
-    read = text(value)
-    return read.upper() if read else None
-
-
-def flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise Unusable("a non-boolean")
-    return value
-
-
-def timestamp(value: Any) -> datetime:
-    """An aware datetime in UTC; a timestamp without an offset is taken as UTC."""
-    if not isinstance(value, str):
-        raise Unusable("an unreadable")
-    try:
-        moment = datetime.fromisoformat(value)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise Unusable("an unreadable") from None
-
-
-def amount(value: Any) -> Decimal:
-    """Money from decimal strings; floats are refused, they have already lost cents."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    if isinstance(value, str) and _AMOUNT.fullmatch(value.strip()):
-        return Decimal(value.strip())
-    raise Unusable("an unreadable")
-
-
-def currency_code(value: Any) -> str:
-    if isinstance(value, str) and _CURRENCY.fullmatch(value.strip()):
-        return value.strip().upper()
-    raise Unusable("an unknown")
-
-
-def json_list(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise Unusable("a non-list")
-    return value
+    text = read.trimmed_text(value)
+    return text.upper() if text else None
 
 
 def text_list(value: Any) -> list[str | None]:
-    return [text(item) for item in json_list(value)]
-
-
-def json_object(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise Unusable("a non-object")
-    return value
+    return [read.trimmed_text(item) for item in read.json_list(value)]
 
 
 def default(value: _T | None, fallback: _T) -> _T:
@@ -169,8 +103,8 @@ class Fields:
             return None
         try:
             return parse(value)
-        except Unusable as unusable:
-            raise PayloadError(f"{self.where} has {unusable.problem} {key}") from None
+        except Unreadable as unreadable:
+            raise PayloadError(f"{self.where} has {_problem(unreadable)} {key}") from None
 
     def need(self, key: str, parse: Callable[[Any], _T]) -> _T:
         value = self.get(key, parse)
@@ -179,11 +113,11 @@ class Fields:
         return value
 
     def obj(self, key: str) -> Fields | None:
-        value = self.get(key, json_object)
+        value = self.get(key, read.json_object)
         return None if value is None else Fields(value, f"{self.where} {key}")
 
     def need_obj(self, key: str) -> Fields:
-        return Fields(self.need(key, json_object), f"{self.where} {key}")
+        return Fields(self.need(key, read.json_object), f"{self.where} {key}")
 
     def at(self, *keys: str) -> Fields | None:
         fields: Fields | None = self
@@ -197,7 +131,7 @@ class Fields:
 
     def each(self, key: str, noun: str) -> Iterable[Fields]:
         """The objects of a required list, each named by its position until it names itself."""
-        for position, value in enumerate(self.need(key, json_list), start=1):
+        for position, value in enumerate(self.need(key, read.json_list), start=1):
             yield Fields.of(value, f"{noun} #{position} of {self.where}")
 
     def each_if_any(self, key: str, noun: str) -> Iterable[Fields]:
