@@ -28,8 +28,8 @@ from ..emails.render import (
 from ..emails.send import MailNotSent, MailOutcomeUnknown
 from ..emails.unsubscribe import opted_out, unsubscribe_token
 from ..fulfilment import tracking as tk
+from ..fulfilment.carrier_names import tracking_url
 from ..fulfilment.tracking_view import items
-from ..integrations.easypost.statuses import tracking_url
 from ..integrations.shopify import operations
 from ..integrations.shopify.errors import ShopifyUserError
 from ..queue.calls import is_last_attempt, job
