@@ -16,7 +16,8 @@ from ..queue.calls import job, run
 from ..queue.topics import HANDLERS, ORDER_TOPICS
 from ..services import services
 from ..store.deliveries import claim, finish
-from ..store.orders import mark_exception
+from ..store.orders import move
+from ..fulfilment.states.orders import OrderState
 from ..store.shops import ShopNotInstalled
 from .failures import gives_up
 
@@ -85,4 +86,5 @@ def _fail(svc, delivery_id: int, message: str) -> None:
             order = (s.query(Order).filter_by(shop_id=row.shop_id, shopify_id=row.resource_id)
                      .first())
             if order is not None:
-                mark_exception(s, order, message, f"webhook {row.topic} {row.webhook_id}")
+                move(s, order, OrderState.EXCEPTION, message,
+                     f"webhook {row.topic} {row.webhook_id}")

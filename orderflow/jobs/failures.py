@@ -18,7 +18,8 @@ from ..db.models import Order, ParcelRow, Shipment
 from ..fulfilment.states.orders import OrderState
 from ..queue.calls import is_last_attempt
 from ..services import services
-from ..store.shipments import live_shipments, move_order
+from ..store.orders import move
+from ..store.shipments import live_shipments
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ def order_exception(what: str, order_of: Callable[[object, int], int | None]) ->
                 for shipment in live_shipments(s, order.id):
                     if shipment.state in ("planned", "rated"):
                         shipment.state, shipment.error = "exception", message
-                move_order(s, order, OrderState.EXCEPTION, message, "shipping")
+                if order.state != OrderState.EXCEPTION:  # its first failure is the one shown
+                    move(s, order, OrderState.EXCEPTION, message, "shipping")
     return mark
 
 

@@ -19,7 +19,7 @@ from ..integrations.shopify import operations
 from ..integrations.shopify.operations import tracking_input
 from ..queue.calls import call, job
 from ..services import access_token, services
-from ..store.shipments import move_order
+from ..store.orders import move
 from .failures import gives_up, of_shipment, order_exception
 
 PUSH_MARK = "push_attempt"  # in Shipment.selection: a run may have sent fulfillmentCreate
@@ -54,8 +54,8 @@ def push_fulfilment(shipment_id: int) -> None:
         shipment.shopify_fulfillment_id, shipment.fulfilled_at = fulfillment_id, utcnow()
         shipment.state = "fulfilled"
         shipment.tracking_token = shipment.tracking_token or secrets.token_urlsafe(24)
-        move_order(s, order, OrderState.FULFILLED,
-                   f"Fulfilled in Shopify with tracking {', '.join(numbers)}", "shipping")
+        move(s, order, OrderState.FULFILLED,
+             f"Fulfilled in Shopify with tracking {', '.join(numbers)}", "shipping")
     svc.queue.enqueue_many([call("start_tracking", shipment_id, job_id=f"track-{shipment_id}")])
 
 

@@ -17,7 +17,8 @@ from ..fulfilment.states.orders import OrderState
 from ..integrations.easypost.errors import CarrierOutcomeUnknown, PostageExists, RateUnavailable
 from ..queue.calls import call, job
 from ..services import carrier_for, services
-from ..store.shipments import all_bought, move_order
+from ..store.orders import move
+from ..store.shipments import all_bought
 from .failures import gives_up, of_parcel, order_exception
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,9 @@ def buy_label(parcel_id: int) -> None:
         if all_bought(shipment) and shipment.state == "rated":
             shipment.state = "bought"
             order = s.get(Order, shipment.order_id)
-            move_order(s, order, OrderState.LABEL_BOUGHT,
-                       f"Label bought: {shipment.carrier} {shipment.service}, "
-                       f"{', '.join(p.tracking_code for p in shipment.parcels)}", "shipping")
+            move(s, order, OrderState.LABEL_BOUGHT,
+                 f"Label bought: {shipment.carrier} {shipment.service}, "
+                 f"{', '.join(p.tracking_code for p in shipment.parcels)}", "shipping")
             ship_id = shipment.id
         else:
             ship_id = None

@@ -27,8 +27,8 @@ from ..integrations.shopify.fulfilment_orders import NotReadyYet, OpenFulfilment
 from ..queue.calls import call, job
 from ..queue.due import UNFINISHED
 from ..services import access_token, carrier_for, services
-from ..store.orders import record
-from ..store.shipments import live_shipments, move_order, parcel_row, reliability, selection_json
+from ..store.orders import move, record
+from ..store.shipments import live_shipments, parcel_row, reliability, selection_json
 from .failures import gives_up, of_order, order_exception
 
 
@@ -93,7 +93,9 @@ def plan_shipment(order_id: int, on_demand: bool = False) -> None:
 
 def _hold(svc, order_id: int, reason: str) -> None:
     with svc.db.session() as s, s.begin():
-        move_order(s, s.get(Order, order_id), OrderState.ON_HOLD, reason, "shipping")
+        order = s.get(Order, order_id)
+        if order.state != OrderState.ON_HOLD:  # a hold it has already keeps its reason
+            move(s, order, OrderState.ON_HOLD, reason, "shipping")
 
 
 def _pack_item(line, settings) -> PackItem:
@@ -149,8 +151,7 @@ def _plan_one(svc, planned: _OrderToPlan, fo: OpenFulfilmentOrder, destination,
                 row.rate_id, row.amount = own.id, own.amount.amount
         if selection.rate is None:
             shipment.state, shipment.error = "exception", selection.reason
-            move_order(s, order, OrderState.ON_HOLD, f"No rate to buy: {selection.reason}",
-                       "shipping")
+            move(s, order, OrderState.ON_HOLD, f"No rate to buy: {selection.reason}", "shipping")
             return
         shipment.state = "rated"
         shipment.carrier, shipment.service = selection.rate.carrier, selection.rate.service

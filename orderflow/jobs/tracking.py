@@ -25,8 +25,8 @@ from ..queue.enqueue import enqueue
 from ..services import carrier_for, services
 from ..store import notices
 from ..store.deliveries import claim, finish
-from ..store.orders import record
-from ..store.shipments import live_shipments, move_order
+from ..store.orders import move, record
+from ..store.shipments import live_shipments
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +109,7 @@ def _shipment_moved(s, shipment: Shipment, source: str) -> list:
     if status == tk.TrackingStatus.DELIVERED:
         _delivered(s, shipment, parcels, order, source)
     elif status in tk.MOVING:
-        move_order(s, order, OrderState.IN_TRANSIT,
-                   f"In transit with {shipment.carrier}", source)
+        move(s, order, OrderState.IN_TRANSIT, f"In transit with {shipment.carrier}", source)
     return notices.plan(s, shipment, order)
 
 
@@ -127,8 +126,8 @@ def _delivered(s, shipment: Shipment, parcels: list[ParcelRow], order: Order, so
     others = [sh for sh in live_shipments(s, order.id) if sh.id != shipment.id]
     if all(sh.delivered_at is not None for sh in others):
         signed = shipment.delivery_proof["signed_by"]
-        move_order(s, order, OrderState.DELIVERED,
-                   "Delivered" + (f", signed for by {signed}" if signed else ""), source)
+        move(s, order, OrderState.DELIVERED,
+             "Delivered" + (f", signed for by {signed}" if signed else ""), source)
 
 
 def _proof(parcel: ParcelRow) -> dict:

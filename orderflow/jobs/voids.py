@@ -11,8 +11,7 @@ from ..integrations.shopify import operations
 from ..integrations.shopify.errors import ShopifyUserError
 from ..queue.calls import job
 from ..services import access_token, carrier_for, services
-from ..store.orders import record
-from ..store.shipments import move_order
+from ..store.orders import move, record
 from .failures import gives_up, of_shipment, order_exception
 
 log = logging.getLogger(__name__)
@@ -43,8 +42,8 @@ def void_shipment(shipment_id: int) -> None:
         refunds = ", ".join(sorted({p.refund_status for p in shipment.parcels if p.refund_status}))
         record(s, order, "label_voided", f"Label voided; carrier refund {refunds or 'not needed'}",
                "shipping")
-        move_order(s, order, OrderState.READY, "Ready to ship again after the label was voided",
-                   "shipping")
+        move(s, order, OrderState.READY, "Ready to ship again after the label was voided",
+             "shipping")
 
 
 def _record_refunds(svc, shipment_id: int, statuses: dict[int, str]) -> None:
