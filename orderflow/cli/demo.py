@@ -15,10 +15,12 @@ import httpx
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from ..queue.clock import Clock
 from ..db.migrate import upgrade
-from ..fulfilment.tracking import PROBLEMS
 from ..db.models import Alert, Notice, Order, ParcelRow, Shipment, WebhookDelivery
+from ..fulfilment.states.deliveries import UNFINISHED
+from ..fulfilment.states.notices import NoticeState
+from ..fulfilment.tracking import PROBLEMS
+from ..queue.clock import Clock
 
 SHOP = "demo-store.myshopify.com"
 DEMO_DB = Path("instance") / "demo.db"
@@ -97,7 +99,7 @@ def _processed(svc):
     def done() -> bool:
         with svc.db.session() as s:
             waiting = s.scalar(select(func.count()).select_from(WebhookDelivery)
-                               .where(WebhookDelivery.status.in_(("pending", "queued"))))
+                               .where(WebhookDelivery.status.in_(UNFINISHED)))
         return waiting == 0 and svc.queue.idle()
     return done
 
@@ -142,7 +144,7 @@ def _print_alerts_and_mail(svc, app_url: str, out=sys.stdout) -> None:
         print(f"\nThe customer's tracking page of {name}: {app_url}/t/{token}", file=out)
         for alert, name in s.execute(select(Alert, Order.name).join(Order, Order.id == Alert.order_id)):
             print(f"\nAlert for {name}: {alert.message}", file=out)
-        sent = s.execute(select(Notice.channel, func.count()).where(Notice.state == "sent")
+        sent = s.execute(select(Notice.channel, func.count()).where(Notice.state == NoticeState.SENT)
                          .group_by(Notice.channel)).all()
     told = ", ".join(f"{n} {_CHANNELS.get(c, c)}" for c, n in sent) or "nothing"
     mails = sorted(DEMO_MAIL.glob("*.eml"))

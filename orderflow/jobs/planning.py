@@ -15,17 +15,18 @@ from sqlalchemy import func, select
 from ..db.models import LineItem, Order, Shipment, ShopSettings
 from ..fulfilment.carrier_selection import select_rate
 from ..fulfilment.label_options import label_options, parcel_insurance
-from ..fulfilment.states.orders import OrderState
 from ..fulfilment.packing import pack
 from ..fulfilment.shipment_rates import combine, parcel_rate
 from ..fulfilment.shop_settings import ShippingSettings, origin_for, read_settings
+from ..fulfilment.states import shipments as shipment_states
+from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import UNFINISHED, ShipmentState
 from ..fulfilment.types import Address, PackItem
 from ..integrations.easypost.errors import AddressUndeliverable
 from ..integrations.easypost.mapping import parcel_to_easypost
 from ..integrations.shopify import operations
 from ..integrations.shopify.fulfilment_orders import NotReadyYet, OpenFulfilmentOrder, to_ship
 from ..queue.calls import call, job
-from ..queue.due import UNFINISHED
 from ..services import access_token, carrier_for, services
 from ..store.orders import move, record
 from ..store.shipments import live_shipments, parcel_row, reliability, selection_json
@@ -98,6 +99,10 @@ def _hold(svc, order_id: int, reason: str) -> None:
             move(s, order, OrderState.ON_HOLD, reason, "shipping")
 
 
+def _moved(shipment: Shipment, state: ShipmentState) -> str:
+    return shipment_states.transition(shipment.state, state).value
+
+
 def _pack_item(line, settings) -> PackItem:
     """Shopify gives the weight; the shop's per-SKU facts add dimensions and own packaging."""
     facts = settings.products.get(line.sku) if line.sku else None
@@ -134,6 +139,7 @@ def _plan_one(svc, planned: _OrderToPlan, fo: OpenFulfilmentOrder, destination,
             return  # another run planned it first; its carrier shipments cost nothing unbought
         warnings = list(packing.warnings + packing.errors)
         shipment = Shipment(shop_id=shop_id, order_id=order_id, fulfillment_order_id=fo.id,
+                            state=ShipmentState.PLANNED.value,
                             lines=[{"id": line.id, "quantity": line.remaining}
                                    for line in fo.lines],
                             selection=selection_json(selection) | {"warnings": warnings})
@@ -150,10 +156,11 @@ def _plan_one(svc, planned: _OrderToPlan, fo: OpenFulfilmentOrder, destination,
                 own = parcel_rate(carrier.rates, selection.rate.id)
                 row.rate_id, row.amount = own.id, own.amount.amount
         if selection.rate is None:
-            shipment.state, shipment.error = "exception", selection.reason
+            shipment.state = _moved(shipment, ShipmentState.EXCEPTION)
+            shipment.error = selection.reason
             move(s, order, OrderState.ON_HOLD, f"No rate to buy: {selection.reason}", "shipping")
             return
-        shipment.state = "rated"
+        shipment.state = _moved(shipment, ShipmentState.RATED)
         shipment.carrier, shipment.service = selection.rate.carrier, selection.rate.service
         shipment.cost = selection.rate.amount.amount
         shipment.currency = selection.rate.amount.currency

@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from ..db.models import Order, ParcelRow, Shipment, utcnow
 from ..fulfilment import tracking as tk
+from ..fulfilment.states.deliveries import DeliveryStatus
 from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import ShipmentState
 from ..fulfilment.types import TrackerUpdate
 from ..integrations.easypost.errors import CarrierResponseError
 from ..integrations.easypost.mapping import tracker_from_easypost
@@ -56,7 +58,7 @@ def apply_update(svc, parcel_id: int, update: TrackerUpdate, source: str,
         if (shipment is None or parcel is None or parcel.voided_at
                 or parcel.tracking_code != update.tracking_code):
             if delivery:
-                finish(delivery, "skipped", "the parcel was voided or relabelled")
+                finish(delivery, DeliveryStatus.SKIPPED, "the parcel was voided or relabelled")
             return
         planned = _shipment_moved(s, shipment, source) if _absorb(parcel, update) else []
         if delivery:
@@ -145,7 +147,7 @@ def start_tracking(shipment_id: int) -> None:
     svc = services()
     with svc.db.session() as s:
         shipment = s.get(Shipment, shipment_id)
-        if shipment is None or shipment.state != "fulfilled":
+        if shipment is None or shipment.state != ShipmentState.FULFILLED:
             return
         untracked = [(p.id, p.tracking_code) for p in _live_parcels(shipment) if not p.tracker_id]
         name, shop_id = shipment.carrier, shipment.shop_id

@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 
 from ..db.models import Order, Shipment, utcnow
+from ..fulfilment.states import shipments as shipment_states
 from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import ShipmentState
 from ..integrations.shopify import operations
 from ..integrations.shopify.errors import ShopifyUserError
 from ..queue.calls import job
@@ -25,7 +27,7 @@ def void_shipment(shipment_id: int) -> None:
     svc = services()
     with svc.db.session() as s:
         shipment = s.get(Shipment, shipment_id)
-        if shipment is None or shipment.state == "voided":
+        if shipment is None or shipment.state == ShipmentState.VOIDED:
             return
         to_refund = [(p.id, p.carrier_shipment_id) for p in shipment.parcels
                      if p.bought_at and not p.voided_at]
@@ -37,7 +39,9 @@ def void_shipment(shipment_id: int) -> None:
         _cancel_fulfilment(svc, shop_id, fulfillment_id)
     with svc.db.session() as s, s.begin():
         shipment = s.get(Shipment, shipment_id)
-        shipment.state = "voided"
+        if shipment.state != ShipmentState.VOIDED:  # a void racing this one may have voided it
+            shipment.state = shipment_states.transition(shipment.state,
+                                                        ShipmentState.VOIDED).value
         order = s.get(Order, shipment.order_id)
         refunds = ", ".join(sorted({p.refund_status for p in shipment.parcels if p.refund_status}))
         record(s, order, "label_voided", f"Label voided; carrier refund {refunds or 'not needed'}",
