@@ -188,8 +188,8 @@ def _outcome(session, order: Order) -> tuple[BatchOutcome, str]:
     live = live_shipments(session, order.id)
     bought = [sh for sh in live if sh.state in LABELLED]
     if not bought or any(sh.state == ShipmentState.RATED for sh in live):
-        return BatchOutcome.FAILED, ("Not every label was bought: see the order's page, then add it to a "
-                          "new batch.")
+        return BatchOutcome.FAILED, ("Not every label was bought: see the order's page, then "
+                                     "add it to a new batch.")
     return BatchOutcome.BOUGHT, "; ".join(
         f"{sh.carrier} {sh.service}: {', '.join(p.tracking_code for p in _live(sh))}"
         for sh in bought)

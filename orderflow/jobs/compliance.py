@@ -36,7 +36,8 @@ def uninstall(svc, delivery: WebhookDelivery, payload: dict) -> None:
             .where(WebhookDelivery.shop_id == shop.id, WebhookDelivery.id != row.id,
                    WebhookDelivery.status.in_(UNFINISHED),
                    WebhookDelivery.topic.like("orders/%"))
-            .values(status=DeliveryStatus.SKIPPED.value, error="the shop uninstalled the app", payload=None)
+            .values(status=DeliveryStatus.SKIPPED.value, error="the shop uninstalled the app",
+                    payload=None)
         )
         finish(row)
 

@@ -39,7 +39,8 @@ def push_fulfilment(shipment_id: int) -> None:
         return
     with svc.db.session() as s, s.begin():
         shipment = s.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
-        if shipment is None or shipment.shopify_fulfillment_id or shipment.state != ShipmentState.BOUGHT:
+        if (shipment is None or shipment.shopify_fulfillment_id
+                or shipment.state != ShipmentState.BOUGHT):
             return
         order = s.get(Order, shipment.order_id)
         settings_row = s.get(ShopSettings, order.shop_id)
@@ -68,7 +69,8 @@ def _mark_attempt(svc, shipment_id: int) -> tuple[str, bool] | None:
     killed after Shopify created the fulfilment but before our commit."""
     with svc.db.session() as s, s.begin():
         shipment = s.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
-        if shipment is None or shipment.shopify_fulfillment_id or shipment.state != ShipmentState.BOUGHT:
+        if (shipment is None or shipment.shopify_fulfillment_id
+                or shipment.state != ShipmentState.BOUGHT):
             return None
         selection = dict(shipment.selection or {})
         earlier = PUSH_MARK in selection

@@ -183,7 +183,8 @@ def _deliver(svc, notice_id: int, message) -> None:
             raise
         return
     except MailOutcomeUnknown as exc:
-        _finish(svc, notice_id, NoticeState.UNCONFIRMED, f"The mail server did not confirm it: {exc}")
+        _finish(svc, notice_id, NoticeState.UNCONFIRMED,
+                f"The mail server did not confirm it: {exc}")
         return
     _finish(svc, notice_id, NoticeState.SENT)
 
