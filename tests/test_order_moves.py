@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from orderflow.db.models import Order, OrderEvent, Shop
 from orderflow.fulfilment.states.orders import OrderState
-from orderflow.store.orders import mark_exception, move
-from orderflow.store.shipments import move_order
+from orderflow.store.orders import move
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 FAILURE = "Could not create the fulfilment in Shopify: Shopify refused our request"
@@ -49,7 +48,8 @@ def moved(svc, order_id: int, mover) -> tuple[Order, list[tuple[str, str]]]:
 
 def test_a_delivered_order_offered_exception_stays_delivered_and_its_timeline_says_why(svc):
     order_id = stored_order(svc, OrderState.DELIVERED)
-    order, events = moved(svc, order_id, lambda s, o: mark_exception(s, o, FAILURE, "webhook"))
+    order, events = moved(svc, order_id,
+                          lambda s, o: move(s, o, OrderState.EXCEPTION, FAILURE, "webhook"))
     assert (order.state, order.hold_reason) == ("delivered", None)
     assert events == [("transition_refused",
                        f"an order cannot move from delivered to exception ({FAILURE})")]
@@ -59,14 +59,15 @@ def test_a_delivered_order_offered_exception_stays_delivered_and_its_timeline_sa
 def test_a_shipped_order_is_not_made_an_exception_by_a_late_failure(svc, state):
     order_id = stored_order(svc, state)
     order, events = moved(svc, order_id,
-                          lambda s, o: move_order(s, o, OrderState.EXCEPTION, FAILURE, "shipping"))
+                          lambda s, o: move(s, o, OrderState.EXCEPTION, FAILURE, "shipping"))
     assert order.state == state.value
     assert [kind for kind, _ in events] == ["transition_refused"]
 
 
 def test_a_cancelled_order_stays_cancelled_and_says_so(svc):
     order_id = stored_order(svc, OrderState.CANCELLED)
-    order, events = moved(svc, order_id, lambda s, o: mark_exception(s, o, FAILURE, "webhook"))
+    order, events = moved(svc, order_id,
+                          lambda s, o: move(s, o, OrderState.EXCEPTION, FAILURE, "webhook"))
     assert order.state == "cancelled"
     assert events == [("transition_refused", "an order cannot move from cancelled to exception: "
                                              f"cancelled is final ({FAILURE})")]
@@ -74,7 +75,8 @@ def test_a_cancelled_order_stays_cancelled_and_says_so(svc):
 
 def test_a_failure_before_shopify_has_the_fulfilment_shows_as_an_exception(svc):
     order_id = stored_order(svc, OrderState.LABEL_BOUGHT)
-    order, events = moved(svc, order_id, lambda s, o: mark_exception(s, o, FAILURE, "shipping"))
+    order, events = moved(svc, order_id,
+                          lambda s, o: move(s, o, OrderState.EXCEPTION, FAILURE, "shipping"))
     assert (order.state, order.hold_reason) == ("exception", FAILURE)
     assert events == [("exception", FAILURE)]
 

@@ -19,8 +19,11 @@ from pypdf.generic import RectangleObject
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..jobs.batches import resume_if_lost, start
+from ..actions.batches import resume_if_lost, start
 from ..db.models import Batch, Order, ParcelRow, Shipment
+from ..fulfilment.states.batches import BatchOutcome
+from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import LABELLED, ShipmentState
 from ..services import services
 from . import bp
 from .auth import FLASHES, redirect_to
@@ -56,7 +59,7 @@ def batches():
 
 def _ready_orders(session, shop_id: int, before: int | None):
     """A page of ready orders, newest first; their rated shipments; the next page's cursor."""
-    query = select(Order).where(Order.shop_id == shop_id, Order.state == "ready")
+    query = select(Order).where(Order.shop_id == shop_id, Order.state == OrderState.READY)
     if before:
         query = query.where(Order.id < before)
     orders = session.scalars(query.order_by(Order.id.desc()).limit(PAGE_SIZE + 1)).all()
@@ -64,7 +67,7 @@ def _ready_orders(session, shop_id: int, before: int | None):
     orders = orders[:PAGE_SIZE]
     rated = {sh.order_id: sh for sh in session.scalars(select(Shipment).where(
         Shipment.shop_id == shop_id, Shipment.order_id.in_([o.id for o in orders]),
-        Shipment.state == "rated"))}
+        Shipment.state == ShipmentState.RATED))}
     return orders, rated, older
 
 
@@ -146,7 +149,7 @@ def _progress(session, batch: Batch) -> dict:
 def _bought(batch: Batch) -> list[int]:
     """The orders whose labels this batch bought: what it prints."""
     return [i for i in batch.order_ids
-            if (batch.results.get(str(i)) or {}).get("state") == "bought"]
+            if (batch.results.get(str(i)) or {}).get("state") == BatchOutcome.BOUGHT]
 
 
 def _labels(session, batch: Batch, data: bool = True) -> list[tuple[str, bytes | None]]:
@@ -202,7 +205,7 @@ def _slips(session, batch: Batch) -> list[tuple[Order, list[Shipment]]]:
     shipments: dict[int, list[Shipment]] = {}
     for shipment in session.scalars(
             select(Shipment).where(Shipment.shop_id == batch.shop_id, Shipment.order_id.in_(ids),
-                                   Shipment.state.in_(("bought", "fulfilled")))
+                                   Shipment.state.in_(LABELLED))
             .options(selectinload(Shipment.parcels)).order_by(Shipment.id)):
         shipments.setdefault(shipment.order_id, []).append(shipment)
     return [(orders[i], shipments.get(i, [])) for i in ids if i in orders]

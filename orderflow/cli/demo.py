@@ -15,10 +15,12 @@ import httpx
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from ..queue.clock import Clock
 from ..db.migrate import upgrade
-from ..fulfilment.tracking import PROBLEMS
 from ..db.models import Alert, Notice, Order, ParcelRow, Shipment, WebhookDelivery
+from ..fulfilment.states.deliveries import UNFINISHED
+from ..fulfilment.states.notices import NoticeState
+from ..fulfilment.tracking import PROBLEMS
+from ..queue.clock import Clock
 
 SHOP = "demo-store.myshopify.com"
 DEMO_DB = Path("instance") / "demo.db"
@@ -34,11 +36,15 @@ def demo_orders() -> list[tuple[str, dict]]:
     many = [{"sku": "MUG-CERAMIC", "quantity": 1, "price": "1.50"} for _ in range(60)]
     return [
         ("paid", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 2}], "financial_status": "paid",
-                  "customer": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}}),
-        ("pending payment", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}], "financial_status": "pending"}),
-        ("partly paid", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 3}], "financial_status": "partially_paid"}),
-        ("digital only", {"line_items": [{"title": "E-book: Knitting", "quantity": 1, "price": "9.00",
-                                          "requires_shipping": False}], "shipping_address": None}),
+                  "customer": {"first_name": "Ada", "last_name": "Lovelace",
+                               "email": "ada@example.com"}}),
+        ("pending payment", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}],
+                             "financial_status": "pending"}),
+        ("partly paid", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 3}],
+                         "financial_status": "partially_paid"}),
+        ("digital only", {"line_items": [{"title": "E-book: Knitting", "quantity": 1,
+                                          "price": "9.00", "requires_shipping": False}],
+                          "shipping_address": None}),
         ("unicode names", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}],
                            "customer": {"first_name": "José", "last_name": "Müller-Łukasiewicz",
                                         "email": "jose@example.com"},
@@ -46,8 +52,10 @@ def demo_orders() -> list[tuple[str, dict]]:
                                                 "address1": "千代田区丸の内1-1", "city": "東京",
                                                 "zip": "100-0005", "province_code": "JP-13",
                                                 "country": "Japan", "country_code": "JP"}}),
-        ("in euros", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1, "price": "12.90"}], "currency": "EUR"}),
-        ("in yen", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1, "price": "1800"}], "currency": "JPY"}),
+        ("in euros", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1, "price": "12.90"}],
+                      "currency": "EUR"}),
+        ("in yen", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1, "price": "1800"}],
+                    "currency": "JPY"}),
         ("60 line items", {"line_items": many}),
         ("too few in stock", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 500}]}),
         ("to be cancelled", {"line_items": [{"sku": "MUG-CERAMIC", "quantity": 1}]}),
@@ -97,7 +105,7 @@ def _processed(svc):
     def done() -> bool:
         with svc.db.session() as s:
             waiting = s.scalar(select(func.count()).select_from(WebhookDelivery)
-                               .where(WebhookDelivery.status.in_(("pending", "queued"))))
+                               .where(WebhookDelivery.status.in_(UNFINISHED)))
         return waiting == 0 and svc.queue.idle()
     return done
 
@@ -106,7 +114,8 @@ def print_table(svc, labels: dict[str, str], out=sys.stdout) -> None:
     with svc.db.session() as s:
         orders = s.scalars(select(Order).order_by(Order.shopify_created_at, Order.id)).all()
         shipments = {sh.order_id: sh for sh in s.scalars(select(Shipment)).all()}
-        tracking = {sh.id: ", ".join(p.tracking_code or "-" for p in sh.parcels) for sh in shipments.values()}
+        tracking = {sh.id: ", ".join(p.tracking_code or "-" for p in sh.parcels)
+                    for sh in shipments.values()}
     row = "{:<7} {:<22} {:>12} {:<15} {:<20} {:<22} {:>8} {:<24} {}"
     print(row.format("Order", "Case", "Total", "Payment", "State", "Carrier", "Cost", "Tracking",
                      "Why"), file=out)
@@ -115,7 +124,8 @@ def print_table(svc, labels: dict[str, str], out=sys.stdout) -> None:
         carrier = f"{sh.carrier} {sh.service}" if sh and sh.carrier else ""
         cost = f"{sh.cost:.2f}" if sh and sh.cost is not None else ""
         why = o.hold_reason or (sh.selection or {}).get("reason", "") if sh else o.hold_reason or ""
-        state = o.state + (f" ({sh.tracking_status})" if sh and sh.tracking_status in PROBLEMS else "")
+        problem = sh and sh.tracking_status in PROBLEMS
+        state = o.state + (f" ({sh.tracking_status})" if problem else "")
         print(row.format(o.name, labels.get(o.name, ""), f"{o.total_price:.2f} {o.currency}",
                          o.financial_status or "-", state, carrier[:22], cost,
                          tracking.get(sh.id, "") if sh else "", why or ""), file=out)
@@ -138,11 +148,14 @@ def _deliver(svc, carrier) -> None:
 def _print_alerts_and_mail(svc, app_url: str, out=sys.stdout) -> None:
     with svc.db.session() as s:
         token, name = s.execute(select(Shipment.tracking_token, Order.name).join(Order)
-                                .where(Shipment.tracking_token.is_not(None)).order_by(Order.id)).first()
+                                .where(Shipment.tracking_token.is_not(None))
+                                .order_by(Order.id)).first()
         print(f"\nThe customer's tracking page of {name}: {app_url}/t/{token}", file=out)
-        for alert, name in s.execute(select(Alert, Order.name).join(Order, Order.id == Alert.order_id)):
+        for alert, name in s.execute(select(Alert, Order.name)
+                                     .join(Order, Order.id == Alert.order_id)):
             print(f"\nAlert for {name}: {alert.message}", file=out)
-        sent = s.execute(select(Notice.channel, func.count()).where(Notice.state == "sent")
+        sent = s.execute(select(Notice.channel, func.count())
+                         .where(Notice.state == NoticeState.SENT)
                          .group_by(Notice.channel)).all()
     told = ", ".join(f"{n} {_CHANNELS.get(c, c)}" for c, n in sent) or "nothing"
     mails = sorted(DEMO_MAIL.glob("*.eml"))
@@ -162,7 +175,8 @@ def run_demo(create_app, port: int, sandbox_port: int, carrier_port: int,
     from ..sandbox.shopify import SandboxShopify
 
     app_url, sandbox_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
-    carrier = SandboxEasyPost(port=carrier_port, time_scale=0, webhook_url=f"{app_url}/webhooks/easypost",
+    carrier = SandboxEasyPost(port=carrier_port, time_scale=0,
+                              webhook_url=f"{app_url}/webhooks/easypost",
                               webhook_secret=CARRIER_SECRET).start()
     DEMO_DB.parent.mkdir(exist_ok=True)
     DEMO_DB.unlink(missing_ok=True)
@@ -171,7 +185,8 @@ def run_demo(create_app, port: int, sandbox_port: int, carrier_port: int,
     os.environ.pop("SMTP_URL", None)
     app = create_app({"DATABASE_URL": f"sqlite:///{DEMO_DB}", "APP_URL": app_url,
                       "SHOPIFY_SANDBOX_URL": sandbox_url, "RECONCILE_INTERVAL_SECONDS": 60.0,
-                      "EASYPOST_API_BASE": f"{carrier.url}/v2", "CARRIER_WEBHOOK_SECRET": CARRIER_SECRET,
+                      "EASYPOST_API_BASE": f"{carrier.url}/v2",
+                      "CARRIER_WEBHOOK_SECRET": CARRIER_SECRET,
                       "MAIL_DIR": str(DEMO_MAIL), "JOB_RETRY_SECONDS": "1,2,4,8,15"})
     svc = app.extensions["orderflow"]
     upgrade(svc.settings.DATABASE_URL)
@@ -179,10 +194,12 @@ def run_demo(create_app, port: int, sandbox_port: int, carrier_port: int,
                              app_webhooks_uri=svc.webhook_uri, port=sandbox_port).start()
     server = _serve(app, port)
     Clock(app).start_thread()
-    print(f"sandbox Shopify at {sandbox.url}; sandbox EasyPost at {carrier.url}; the app at {app_url}")
+    print(f"sandbox Shopify at {sandbox.url}; sandbox EasyPost at {carrier.url}; "
+          f"the app at {app_url}")
 
     with httpx.Client(base_url=sandbox.url, timeout=30) as control:
-        control.post("/sandbox/shops", json={"domain": SHOP, "name": "Demo Store"}).raise_for_status()
+        control.post("/sandbox/shops",
+                     json={"domain": SHOP, "name": "Demo Store"}).raise_for_status()
         _install(app_url)
         print(f"installed on {SHOP} through the OAuth code flow")
         _wait(lambda: len(control.get(f"/sandbox/shops/{SHOP}/webhook-subscriptions").json()) >= 3,

@@ -4,6 +4,7 @@ The job goes through the batch's orders in the merchant's order: rates on demand
 rated (`plan_shipment`), buys each parcel through `buy_label` (exactly one label per parcel,
 however often it runs; both run inside this job, by name), records the order's outcome and moves
 the progress on. A run after a killed one, or beside another, skips the orders already recorded.
+The merchant starts a batch, and its page resumes a lost one, through actions/batches.py.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import select
 
 from ..db.models import Batch, Order, ParcelRow, Shipment, utcnow
+from ..fulfilment.states import batches as batch_states
+from ..fulfilment.states.batches import BatchOutcome, BatchState, is_final_outcome, mark
 from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import LABELLED, ShipmentState
 from ..integrations.shopify.fulfilment_orders import NotReadyYet
-from ..queue.calls import call, job, run
-from ..queue.enqueue import enqueue
+from ..queue.calls import job, run
 from ..services import services
 from ..store.orders import SHIPPED_STATES, record
 from ..store.shipments import live_shipments
@@ -27,25 +30,7 @@ from .failures import gives_up
 log = logging.getLogger(__name__)
 
 BOUGHT = (OrderState.LABEL_BOUGHT.value, *SHIPPED_STATES)
-BUYING = "buying"  # an order's mark in `results` while the batch buys its label
-
-
-def job_id(batch_id: int) -> str:
-    return f"batch-{batch_id}"
-
-
-def start(svc, batch_id: int, unless_alive: bool = False) -> bool:
-    """Enqueue the batch's job; False when the queue is down (the batch's page starts it later)
-    or, `unless_alive`, when its job is still waiting or running."""
-    batch_call = call("buy_batch", batch_id, job_id=job_id(batch_id))
-    return bool(enqueue(svc, [batch_call], f"batch {batch_id} waits for the queue", unless_alive))
-
-
-def resume_if_lost(svc, batch: Batch) -> None:
-    """Enqueue again an unfinished batch whose job is gone (Redis down at the start, a worker
-    killed for good): the job skips what is done."""
-    if batch.state != "done" and start(svc, batch.id, unless_alive=True):
-        log.warning("batch %s had no live job; enqueued it again", batch.id)
+BUYING = BatchOutcome.BUYING  # an order's mark in `results` while the batch buys its label
 
 
 def _abandon(batch_id: int, exc: Exception) -> None:
@@ -55,7 +40,7 @@ def _abandon(batch_id: int, exc: Exception) -> None:
         batch = s.get(Batch, batch_id)
         left = [i for i in batch.order_ids if not _outcome_of(batch, i)]
     for order_id in left:
-        _record(svc, batch_id, order_id, "failed",
+        _record(svc, batch_id, order_id, BatchOutcome.FAILED,
                 f"The batch stopped before this order ({exc}); select it again in a new batch.")
     _finish(svc, batch_id)
 
@@ -77,55 +62,59 @@ def _begin(svc, batch_id: int) -> tuple[int, list[int]] | None:
     """Mark the batch running; (shop, the orders without an outcome yet), or None when done."""
     with svc.db.session() as s, s.begin():
         batch = s.get(Batch, batch_id)
-        if batch is None or batch.state == "done":
+        if batch is None or batch.state == BatchState.DONE:
             return None
-        batch.state = "running"
+        batch.state = batch_states.transition(batch.state, BatchState.RUNNING).value
         return batch.shop_id, [i for i in batch.order_ids if not _outcome_of(batch, i)]
 
 
 def _outcome_of(batch: Batch, order_id: int) -> str | None:
     """The order's final state in the batch; None while it has none ("buying" is not final)."""
     state = (batch.results.get(str(order_id)) or {}).get("state")
-    return None if state in (None, BUYING) else state
+    return state if is_final_outcome(state) else None
 
 
-def _record(svc, batch_id: int, order_id: int, state: str, message: str) -> None:
+def _record(svc, batch_id: int, order_id: int, state: BatchOutcome, message: str) -> None:
     with svc.db.session() as s, s.begin():
         batch = s.scalar(select(Batch).where(Batch.id == batch_id).with_for_update())
         if _outcome_of(batch, order_id):
             return  # a run beside this one recorded it first
-        batch.results = {**batch.results, str(order_id): {"state": state, "message": message}}
+        marked = mark((batch.results.get(str(order_id)) or {}).get("state"), state).value
+        batch.results = {**batch.results, str(order_id): {"state": marked, "message": message}}
         if state == BUYING:
             return
         batch.finished += 1
-        batch.failed += state == "failed"
+        batch.failed += state == BatchOutcome.FAILED
         order = s.get(Order, order_id)
-        if state == "failed" and order is not None and order.shop_id == batch.shop_id:
+        if state == BatchOutcome.FAILED and order is not None and order.shop_id == batch.shop_id:
             record(s, order, "batch_failed", f"Batch #{batch_id}: {message}", f"batch {batch_id}")
 
 
 def _finish(svc, batch_id: int) -> None:
     with svc.db.session() as s, s.begin():
         batch = s.scalar(select(Batch).where(Batch.id == batch_id).with_for_update())
-        if batch.state != "done":
-            batch.state, batch.finished_at = "done", utcnow()
+        if batch.state != BatchState.DONE:
+            # Not through the table: a batch whose job failed for good before it ran (its first
+            # step failed) ends here queued, a move the table does not have.
+            batch.state, batch.finished_at = BatchState.DONE.value, utcnow()
 
 
-def _ship_safely(svc, batch_id: int, shop_id: int, order_id: int) -> tuple[str, str]:
+def _ship_safely(svc, batch_id: int, shop_id: int,
+                 order_id: int) -> tuple[BatchOutcome, str]:
     """One order's outcome; its failure is recorded, and the batch goes on to the next order."""
     try:
         return _ship(svc, batch_id, shop_id, order_id)
     except JobTimeoutException:
         raise  # RQ's own stop: the next run resumes at this order
     except NotReadyYet:
-        return "failed", ("Shopify has not opened this order for fulfilment yet; "
+        return BatchOutcome.FAILED, ("Shopify has not opened this order for fulfilment yet; "
                           "try it again in a minute.")
     except Exception as exc:
         log.exception("batch %s: order %s failed", batch_id, order_id)
-        return "failed", f"Could not buy the label: {exc}"
+        return BatchOutcome.FAILED, f"Could not buy the label: {exc}"
 
 
-def _ship(svc, batch_id: int, shop_id: int, order_id: int) -> tuple[str, str]:
+def _ship(svc, batch_id: int, shop_id: int, order_id: int) -> tuple[BatchOutcome, str]:
     """Rate and buy one order. Its "buying" mark is committed first, so a run after one killed
     mid-purchase knows the label it then finds bought is this batch's own."""
     with svc.db.session() as s:
@@ -134,7 +123,7 @@ def _ship(svc, batch_id: int, shop_id: int, order_id: int) -> tuple[str, str]:
         reason = skip_reason(s.get(Order, order_id), shop_id, ours)
         rated = _unbought_parcels(s, order_id)
     if reason:
-        return "skipped", reason
+        return BatchOutcome.SKIPPED, reason
     _record(svc, batch_id, order_id, BUYING, "Buying its label…")
     if not rated:
         run("plan_shipment", order_id, True)
@@ -166,7 +155,8 @@ def skip_reason(order: Order | None, shop_id: int, ours: bool = False) -> str | 
 
 
 def _unbought_parcels(session, order_id: int) -> list[int]:
-    return [p.id for shipment in live_shipments(session, order_id) if shipment.state == "rated"
+    return [p.id for shipment in live_shipments(session, order_id)
+            if shipment.state == ShipmentState.RATED
             for p in shipment.parcels if p.bought_at is None and p.voided_at is None]
 
 
@@ -192,15 +182,15 @@ def _in_flight(svc, parcel_id: int) -> bool:
         return started is not None and started + svc.purchase_lease > utcnow()
 
 
-def _outcome(session, order: Order) -> tuple[str, str]:
+def _outcome(session, order: Order) -> tuple[BatchOutcome, str]:
     if order.state in (OrderState.ON_HOLD.value, OrderState.EXCEPTION.value):
-        return "failed", order.hold_reason or "The order needs a person: see its page."
+        return BatchOutcome.FAILED, order.hold_reason or "The order needs a person: see its page."
     live = live_shipments(session, order.id)
-    bought = [sh for sh in live if sh.state in ("bought", "fulfilled")]
-    if not bought or any(sh.state == "rated" for sh in live):
-        return "failed", ("Not every label was bought: see the order's page, then add it to a "
-                          "new batch.")
-    return "bought", "; ".join(
+    bought = [sh for sh in live if sh.state in LABELLED]
+    if not bought or any(sh.state == ShipmentState.RATED for sh in live):
+        return BatchOutcome.FAILED, ("Not every label was bought: see the order's page, then "
+                                     "add it to a new batch.")
+    return BatchOutcome.BOUGHT, "; ".join(
         f"{sh.carrier} {sh.service}: {', '.join(p.tracking_code for p in _live(sh))}"
         for sh in bought)
 

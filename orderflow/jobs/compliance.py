@@ -14,6 +14,7 @@ from ..db.models import (
     WebhookDelivery,
     utcnow,
 )
+from ..fulfilment.states.deliveries import UNFINISHED, DeliveryStatus
 from ..store.deliveries import claim, finish
 from ..store.orders import record
 
@@ -33,9 +34,10 @@ def uninstall(svc, delivery: WebhookDelivery, payload: dict) -> None:
         s.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.shop_id == shop.id, WebhookDelivery.id != row.id,
-                   WebhookDelivery.status.in_(("pending", "queued")),
+                   WebhookDelivery.status.in_(UNFINISHED),
                    WebhookDelivery.topic.like("orders/%"))
-            .values(status="skipped", error="the shop uninstalled the app", payload=None)
+            .values(status=DeliveryStatus.SKIPPED.value, error="the shop uninstalled the app",
+                    payload=None)
         )
         finish(row)
 
@@ -117,10 +119,10 @@ def _forget_bodies(s, row: WebhookDelivery, order_ids: list[int]) -> None:
         return
     s.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.status.in_(("pending", "queued")),
+        .where(WebhookDelivery.status.in_(UNFINISHED),
                WebhookDelivery.shop_id == row.shop_id, WebhookDelivery.id != row.id,
                WebhookDelivery.resource_id.in_(order_ids))
-        .values(payload=None, status="skipped", error="customer data redacted")
+        .values(payload=None, status=DeliveryStatus.SKIPPED.value, error="customer data redacted")
         .execution_options(synchronize_session=False)
     )
 

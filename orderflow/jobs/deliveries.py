@@ -10,13 +10,15 @@ import json
 import logging
 
 from ..db.models import Order, WebhookDelivery
+from ..fulfilment.states.deliveries import FINISHED, DeliveryStatus
+from ..fulfilment.states.orders import OrderState
 from ..integrations.shopify.errors import ShopifyQueryError
 from ..integrations.shopify.readers import PayloadError
 from ..queue.calls import job, run
 from ..queue.topics import HANDLERS, ORDER_TOPICS
 from ..services import services
 from ..store.deliveries import claim, finish
-from ..store.orders import mark_exception
+from ..store.orders import move
 from ..store.shops import ShopNotInstalled
 from .failures import gives_up
 
@@ -48,7 +50,7 @@ def process_delivery(delivery_id: int) -> None:
     svc = services()
     with svc.db.session() as s:
         delivery = s.get(WebhookDelivery, delivery_id)
-        if delivery is None or delivery.status in ("done", "failed", "skipped"):
+        if delivery is None or delivery.status in FINISHED:
             return
         delivery.attempts += 1
         s.commit()
@@ -62,10 +64,11 @@ def process_delivery(delivery_id: int) -> None:
     except ShopifyQueryError as exc:
         _fail(svc, delivery.id, f"Shopify refused our request: {exc}")
     except ShopNotInstalled:
-        _close(svc, delivery.id, "skipped", "the shop uninstalled the app")
+        _close(svc, delivery.id, DeliveryStatus.SKIPPED, "the shop uninstalled the app")
 
 
-def _close(svc, delivery_id: int, status: str, error: str | None = None) -> WebhookDelivery | None:
+def _close(svc, delivery_id: int, status: DeliveryStatus,
+           error: str | None = None) -> WebhookDelivery | None:
     with svc.db.session() as s, s.begin():
         delivery = claim(s, delivery_id)
         if delivery is not None:
@@ -80,9 +83,10 @@ def _fail(svc, delivery_id: int, message: str) -> None:
         row = claim(s, delivery_id)
         if row is None:
             return
-        finish(row, "failed", message)
+        finish(row, DeliveryStatus.FAILED, message)
         if row.topic in ORDER_TOPICS and row.resource_id is not None:
             order = (s.query(Order).filter_by(shop_id=row.shop_id, shopify_id=row.resource_id)
                      .first())
             if order is not None:
-                mark_exception(s, order, message, f"webhook {row.topic} {row.webhook_id}")
+                move(s, order, OrderState.EXCEPTION, message,
+                     f"webhook {row.topic} {row.webhook_id}")

@@ -15,10 +15,13 @@ import logging
 from collections.abc import Callable
 
 from ..db.models import Order, ParcelRow, Shipment
+from ..fulfilment.states import shipments as shipment_states
 from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import ShipmentState
 from ..queue.calls import is_last_attempt
 from ..services import services
-from ..store.shipments import live_shipments, move_order
+from ..store.orders import move
+from ..store.shipments import live_shipments
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +57,12 @@ def order_exception(what: str, order_of: Callable[[object, int], int | None]) ->
             order = s.get(Order, order_id) if order_id else None
             if order is not None:
                 for shipment in live_shipments(s, order.id):
-                    if shipment.state in ("planned", "rated"):
-                        shipment.state, shipment.error = "exception", message
-                move_order(s, order, OrderState.EXCEPTION, message, "shipping")
+                    if shipment.state in (ShipmentState.PLANNED, ShipmentState.RATED):
+                        shipment.state = shipment_states.transition(
+                            shipment.state, ShipmentState.EXCEPTION).value
+                        shipment.error = message
+                if order.state != OrderState.EXCEPTION:  # its first failure is the one shown
+                    move(s, order, OrderState.EXCEPTION, message, "shipping")
     return mark
 
 

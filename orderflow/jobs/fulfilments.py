@@ -13,13 +13,15 @@ import secrets
 from sqlalchemy import select
 
 from ..db.models import Order, Shipment, ShopSettings, utcnow
-from ..fulfilment.states.orders import OrderState
 from ..fulfilment.shop_settings import read_settings
+from ..fulfilment.states import shipments as shipment_states
+from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import ShipmentState
 from ..integrations.shopify import operations
 from ..integrations.shopify.operations import tracking_input
 from ..queue.calls import call, job
 from ..services import access_token, services
-from ..store.shipments import move_order
+from ..store.orders import move
 from .failures import gives_up, of_shipment, order_exception
 
 PUSH_MARK = "push_attempt"  # in Shipment.selection: a run may have sent fulfillmentCreate
@@ -37,7 +39,8 @@ def push_fulfilment(shipment_id: int) -> None:
         return
     with svc.db.session() as s, s.begin():
         shipment = s.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
-        if shipment is None or shipment.shopify_fulfillment_id or shipment.state != "bought":
+        if (shipment is None or shipment.shopify_fulfillment_id
+                or shipment.state != ShipmentState.BOUGHT):
             return
         order = s.get(Order, shipment.order_id)
         settings_row = s.get(ShopSettings, order.shop_id)
@@ -52,10 +55,11 @@ def push_fulfilment(shipment_id: int) -> None:
                 svc.admin, domain, token, shipment.fulfillment_order_id, shipment.lines,
                 tracking_input(shipment.carrier, numbers), notify)
         shipment.shopify_fulfillment_id, shipment.fulfilled_at = fulfillment_id, utcnow()
-        shipment.state = "fulfilled"
+        shipment.state = shipment_states.transition(shipment.state,
+                                                    ShipmentState.FULFILLED).value
         shipment.tracking_token = shipment.tracking_token or secrets.token_urlsafe(24)
-        move_order(s, order, OrderState.FULFILLED,
-                   f"Fulfilled in Shopify with tracking {', '.join(numbers)}", "shipping")
+        move(s, order, OrderState.FULFILLED,
+             f"Fulfilled in Shopify with tracking {', '.join(numbers)}", "shipping")
     svc.queue.enqueue_many([call("start_tracking", shipment_id, job_id=f"track-{shipment_id}")])
 
 
@@ -65,7 +69,8 @@ def _mark_attempt(svc, shipment_id: int) -> tuple[str, bool] | None:
     killed after Shopify created the fulfilment but before our commit."""
     with svc.db.session() as s, s.begin():
         shipment = s.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
-        if shipment is None or shipment.shopify_fulfillment_id or shipment.state != "bought":
+        if (shipment is None or shipment.shopify_fulfillment_id
+                or shipment.state != ShipmentState.BOUGHT):
             return None
         selection = dict(shipment.selection or {})
         earlier = PUSH_MARK in selection

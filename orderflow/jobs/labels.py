@@ -13,11 +13,14 @@ import logging
 from sqlalchemy import select
 
 from ..db.models import Order, ParcelRow, Shipment, utcnow
+from ..fulfilment.states import shipments as shipment_states
 from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import ShipmentState
 from ..integrations.easypost.errors import CarrierOutcomeUnknown, PostageExists, RateUnavailable
 from ..queue.calls import call, job
 from ..services import carrier_for, services
-from ..store.shipments import all_bought, move_order
+from ..store.orders import move
+from ..store.shipments import all_bought
 from .failures import gives_up, of_parcel, order_exception
 
 log = logging.getLogger(__name__)
@@ -63,12 +66,13 @@ def buy_label(parcel_id: int) -> None:
         row.bought_at, row.buy_started_at = utcnow(), None
         s.flush()
         s.refresh(shipment, ["parcels"])
-        if all_bought(shipment) and shipment.state == "rated":
-            shipment.state = "bought"
+        if all_bought(shipment) and shipment.state == ShipmentState.RATED:
+            shipment.state = shipment_states.transition(shipment.state,
+                                                        ShipmentState.BOUGHT).value
             order = s.get(Order, shipment.order_id)
-            move_order(s, order, OrderState.LABEL_BOUGHT,
-                       f"Label bought: {shipment.carrier} {shipment.service}, "
-                       f"{', '.join(p.tracking_code for p in shipment.parcels)}", "shipping")
+            move(s, order, OrderState.LABEL_BOUGHT,
+                 f"Label bought: {shipment.carrier} {shipment.service}, "
+                 f"{', '.join(p.tracking_code for p in shipment.parcels)}", "shipping")
             ship_id = shipment.id
         else:
             ship_id = None

@@ -28,8 +28,11 @@ from ..emails.render import (
 from ..emails.send import MailNotSent, MailOutcomeUnknown
 from ..emails.unsubscribe import opted_out, unsubscribe_token
 from ..fulfilment import tracking as tk
+from ..fulfilment.carrier_names import tracking_url
+from ..fulfilment.states import notices as notice_states
+from ..fulfilment.states.notices import DONE, TOLD_OR_TELLING, NoticeState
+from ..fulfilment.states.shipments import ShipmentState
 from ..fulfilment.tracking_view import items
-from ..integrations.easypost.statuses import tracking_url
 from ..integrations.shopify import operations
 from ..integrations.shopify.errors import ShopifyUserError
 from ..queue.calls import is_last_attempt, job
@@ -38,23 +41,27 @@ from ..store.notices import settings_for
 from ..store.shipments import item_titles, shipment_facts
 from .failures import gives_up
 
-DONE = ("sent", "skipped", "failed", "unconfirmed")
 MAIL_GIVE_UP = timedelta(days=1)
 
 
 def _gave_up(notice_id: int, exc: Exception) -> None:
     """A notice that cannot be told is marked failed with the reason."""
-    _finish(services(), notice_id, "failed", f"Gave up: {exc}")
+    _finish(services(), notice_id, NoticeState.FAILED, f"Gave up: {exc}")
 
 
-def _finish(svc, notice_id: int, state: str, error: str | None = None, **detail) -> None:
+def _finish(svc, notice_id: int, state: NoticeState, error: str | None = None,
+            **detail) -> None:
     with svc.db.session() as s, s.begin():
         notice = s.get(Notice, notice_id)
-        notice.state, notice.error = state, error
-        if state == "sent":
+        notice.state, notice.error = _moved(notice, state), error
+        if state == NoticeState.SENT:
             notice.sent_at = utcnow()
         if detail:
             notice.detail = {**(notice.detail or {}), **detail}
+
+
+def _moved(notice: Notice, state: NoticeState) -> str:
+    return notice_states.transition(notice.state, state).value
 
 
 def _age(svc, notice_id: int) -> timedelta:
@@ -64,8 +71,10 @@ def _age(svc, notice_id: int) -> timedelta:
 
 def _start(s, notice_id: int) -> bool:
     """Mark the notice "sending" unless another run did; True when this run may send."""
-    result = s.execute(update(Notice).where(Notice.id == notice_id, Notice.state == "pending")
-                       .values(state="sending", attempts=Notice.attempts + 1, started_at=utcnow()))
+    result = s.execute(update(Notice)
+                       .where(Notice.id == notice_id, Notice.state == NoticeState.PENDING)
+                       .values(state=NoticeState.SENDING.value, attempts=Notice.attempts + 1,
+                               started_at=utcnow()))
     return result.rowcount == 1
 
 
@@ -82,26 +91,28 @@ def push_event(notice_id: int) -> None:
             return
         shipment = s.get(Shipment, notice.shipment_id)
         later = _superseded_by(s, notice)
-        if later or shipment.state != "fulfilled" or not shipment.shopify_fulfillment_id:
-            notice.state = "skipped"
+        if (later or shipment.state != ShipmentState.FULFILLED
+                or not shipment.shopify_fulfillment_id):
+            notice.state = _moved(notice, NoticeState.SKIPPED)
             notice.error = (f"Shopify was told {later} instead" if later
                             else "the fulfilment is no longer live")
             return
-        retrying = notice.state == "sending"
-        notice.state, notice.attempts, notice.started_at = "sending", notice.attempts + 1, utcnow()
+        retrying = notice.state == NoticeState.SENDING
+        notice.state = _moved(notice, NoticeState.SENDING)
+        notice.attempts, notice.started_at = notice.attempts + 1, utcnow()
         order = s.get(Order, shipment.order_id)
         target = (order.shop_id, order.shopify_id, shipment.shopify_fulfillment_id)
         request = _event_request(shipment.shopify_fulfillment_id, notice.kind, notice.detail or {})
     domain, token = access_token(svc, target[0])
     if retrying and _event_in_shopify(svc, domain, token, target[1], target[2], notice.kind):
-        _finish(svc, notice_id, "sent", adopted=True)
+        _finish(svc, notice_id, NoticeState.SENT, adopted=True)
         return
     try:
         event_id = operations.create_fulfilment_event(svc.admin, domain, token, request)
     except ShopifyUserError as exc:
-        _finish(svc, notice_id, "failed", str(exc))
+        _finish(svc, notice_id, NoticeState.FAILED, str(exc))
         return
-    _finish(svc, notice_id, "sent", shopify_event_id=event_id)
+    _finish(svc, notice_id, NoticeState.SENT, shopify_event_id=event_id)
 
 
 def _superseded_by(s, notice: Notice) -> str | None:
@@ -110,7 +121,7 @@ def _superseded_by(s, notice: Notice) -> str | None:
     mine = tk.shopify_event_rank(notice.kind)
     for kind in s.scalars(select(Notice.kind).where(
             Notice.shipment_id == notice.shipment_id, Notice.channel == "shopify",
-            Notice.id != notice.id, Notice.state.in_(("pending", "sending", "sent")))):
+            Notice.id != notice.id, Notice.state.in_(TOLD_OR_TELLING))):
         if tk.shopify_event_rank(kind) > mine:
             return kind
     return None
@@ -143,8 +154,8 @@ def send_email(notice_id: int) -> None:
         notice = s.scalar(select(Notice).where(Notice.id == notice_id).with_for_update())
         if notice is None or notice.state in DONE:
             return
-        if notice.state == "sending":
-            notice.state = "unconfirmed"
+        if notice.state == NoticeState.SENDING:
+            notice.state = _moved(notice, NoticeState.UNCONFIRMED)
             notice.error = ("An earlier attempt stopped while sending; not sent again, so the "
                             "recipient gets it at most once")
             return
@@ -152,7 +163,7 @@ def send_email(notice_id: int) -> None:
     with svc.db.session() as s, s.begin():
         if message is None:
             notice = s.get(Notice, notice_id)
-            notice.state, notice.error = "skipped", reason
+            notice.state, notice.error = _moved(notice, NoticeState.SKIPPED), reason
             return
         if not _start(s, notice_id):
             return
@@ -166,15 +177,16 @@ def _deliver(svc, notice_id: int, message) -> None:
         # Certainly not sent: pending again. After the job's own retries the clock picks it up
         # again each pass, until the mail server takes it or the news is a day old.
         stale = _age(svc, notice_id) > MAIL_GIVE_UP
-        _finish(svc, notice_id, "failed" if stale else "pending",
+        _finish(svc, notice_id, NoticeState.FAILED if stale else NoticeState.PENDING,
                 f"{'Not sent' if stale else 'Not sent yet'}: {exc}")
         if not (stale or is_last_attempt()):
             raise
         return
     except MailOutcomeUnknown as exc:
-        _finish(svc, notice_id, "unconfirmed", f"The mail server did not confirm it: {exc}")
+        _finish(svc, notice_id, NoticeState.UNCONFIRMED,
+                f"The mail server did not confirm it: {exc}")
         return
-    _finish(svc, notice_id, "sent")
+    _finish(svc, notice_id, NoticeState.SENT)
 
 
 def _compose(svc, notice_id: int):

@@ -15,20 +15,21 @@ from sqlalchemy import func, select
 from ..db.models import LineItem, Order, Shipment, ShopSettings
 from ..fulfilment.carrier_selection import select_rate
 from ..fulfilment.label_options import label_options, parcel_insurance
-from ..fulfilment.states.orders import OrderState
 from ..fulfilment.packing import pack
 from ..fulfilment.shipment_rates import combine, parcel_rate
 from ..fulfilment.shop_settings import ShippingSettings, origin_for, read_settings
+from ..fulfilment.states import shipments as shipment_states
+from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import UNFINISHED, ShipmentState
 from ..fulfilment.types import Address, PackItem
 from ..integrations.easypost.errors import AddressUndeliverable
 from ..integrations.easypost.mapping import parcel_to_easypost
 from ..integrations.shopify import operations
 from ..integrations.shopify.fulfilment_orders import NotReadyYet, OpenFulfilmentOrder, to_ship
 from ..queue.calls import call, job
-from ..queue.due import UNFINISHED
 from ..services import access_token, carrier_for, services
-from ..store.orders import record
-from ..store.shipments import live_shipments, move_order, parcel_row, reliability, selection_json
+from ..store.orders import move, record
+from ..store.shipments import live_shipments, parcel_row, reliability, selection_json
 from .failures import gives_up, of_order, order_exception
 
 
@@ -93,7 +94,13 @@ def plan_shipment(order_id: int, on_demand: bool = False) -> None:
 
 def _hold(svc, order_id: int, reason: str) -> None:
     with svc.db.session() as s, s.begin():
-        move_order(s, s.get(Order, order_id), OrderState.ON_HOLD, reason, "shipping")
+        order = s.get(Order, order_id)
+        if order.state != OrderState.ON_HOLD:  # a hold it has already keeps its reason
+            move(s, order, OrderState.ON_HOLD, reason, "shipping")
+
+
+def _moved(shipment: Shipment, state: ShipmentState) -> str:
+    return shipment_states.transition(shipment.state, state).value
 
 
 def _pack_item(line, settings) -> PackItem:
@@ -132,6 +139,7 @@ def _plan_one(svc, planned: _OrderToPlan, fo: OpenFulfilmentOrder, destination,
             return  # another run planned it first; its carrier shipments cost nothing unbought
         warnings = list(packing.warnings + packing.errors)
         shipment = Shipment(shop_id=shop_id, order_id=order_id, fulfillment_order_id=fo.id,
+                            state=ShipmentState.PLANNED.value,
                             lines=[{"id": line.id, "quantity": line.remaining}
                                    for line in fo.lines],
                             selection=selection_json(selection) | {"warnings": warnings})
@@ -148,11 +156,11 @@ def _plan_one(svc, planned: _OrderToPlan, fo: OpenFulfilmentOrder, destination,
                 own = parcel_rate(carrier.rates, selection.rate.id)
                 row.rate_id, row.amount = own.id, own.amount.amount
         if selection.rate is None:
-            shipment.state, shipment.error = "exception", selection.reason
-            move_order(s, order, OrderState.ON_HOLD, f"No rate to buy: {selection.reason}",
-                       "shipping")
+            shipment.state = _moved(shipment, ShipmentState.EXCEPTION)
+            shipment.error = selection.reason
+            move(s, order, OrderState.ON_HOLD, f"No rate to buy: {selection.reason}", "shipping")
             return
-        shipment.state = "rated"
+        shipment.state = _moved(shipment, ShipmentState.RATED)
         shipment.carrier, shipment.service = selection.rate.carrier, selection.rate.service
         shipment.cost = selection.rate.amount.amount
         shipment.currency = selection.rate.amount.currency

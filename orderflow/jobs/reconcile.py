@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ..db.models import Order, Shipment, Shop, parse_time, utcnow
+from ..fulfilment.states.shipments import ShipmentState
 from ..integrations.shopify import operations
 from ..integrations.shopify.errors import ShopifyQueryError, ShopifyUserError
 from ..integrations.shopify.ids import gid_to_id
@@ -113,7 +114,7 @@ def _to_check(svc, shop_id: int) -> dict[int, list[int]]:
     checked = Shipment.selection[CHECKED].as_string()
     with svc.db.session() as s:
         rows = s.execute(select(Shipment.order_id, Shipment.id).where(
-            Shipment.shop_id == shop_id, Shipment.state == "fulfilled",
+            Shipment.shop_id == shop_id, Shipment.state == ShipmentState.FULFILLED,
             Shipment.shopify_fulfillment_id.is_not(None),
             Shipment.fulfilled_at >= utcnow() - CHECK_WINDOW,
             Shipment.selection[CANCELLED_THERE].as_string().is_(None),

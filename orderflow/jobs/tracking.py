@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from ..db.models import Order, ParcelRow, Shipment, utcnow
 from ..fulfilment import tracking as tk
+from ..fulfilment.states.deliveries import DeliveryStatus
 from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import ShipmentState
 from ..fulfilment.types import TrackerUpdate
 from ..integrations.easypost.errors import CarrierResponseError
 from ..integrations.easypost.mapping import tracker_from_easypost
@@ -25,8 +27,8 @@ from ..queue.enqueue import enqueue
 from ..services import carrier_for, services
 from ..store import notices
 from ..store.deliveries import claim, finish
-from ..store.orders import record
-from ..store.shipments import live_shipments, move_order
+from ..store.orders import move, record
+from ..store.shipments import live_shipments
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ def apply_update(svc, parcel_id: int, update: TrackerUpdate, source: str,
         if (shipment is None or parcel is None or parcel.voided_at
                 or parcel.tracking_code != update.tracking_code):
             if delivery:
-                finish(delivery, "skipped", "the parcel was voided or relabelled")
+                finish(delivery, DeliveryStatus.SKIPPED, "the parcel was voided or relabelled")
             return
         planned = _shipment_moved(s, shipment, source) if _absorb(parcel, update) else []
         if delivery:
@@ -109,8 +111,7 @@ def _shipment_moved(s, shipment: Shipment, source: str) -> list:
     if status == tk.TrackingStatus.DELIVERED:
         _delivered(s, shipment, parcels, order, source)
     elif status in tk.MOVING:
-        move_order(s, order, OrderState.IN_TRANSIT,
-                   f"In transit with {shipment.carrier}", source)
+        move(s, order, OrderState.IN_TRANSIT, f"In transit with {shipment.carrier}", source)
     return notices.plan(s, shipment, order)
 
 
@@ -127,8 +128,8 @@ def _delivered(s, shipment: Shipment, parcels: list[ParcelRow], order: Order, so
     others = [sh for sh in live_shipments(s, order.id) if sh.id != shipment.id]
     if all(sh.delivered_at is not None for sh in others):
         signed = shipment.delivery_proof["signed_by"]
-        move_order(s, order, OrderState.DELIVERED,
-                   "Delivered" + (f", signed for by {signed}" if signed else ""), source)
+        move(s, order, OrderState.DELIVERED,
+             "Delivered" + (f", signed for by {signed}" if signed else ""), source)
 
 
 def _proof(parcel: ParcelRow) -> dict:
@@ -146,7 +147,7 @@ def start_tracking(shipment_id: int) -> None:
     svc = services()
     with svc.db.session() as s:
         shipment = s.get(Shipment, shipment_id)
-        if shipment is None or shipment.state != "fulfilled":
+        if shipment is None or shipment.state != ShipmentState.FULFILLED:
             return
         untracked = [(p.id, p.tracking_code) for p in _live_parcels(shipment) if not p.tracker_id]
         name, shop_id = shipment.carrier, shipment.shop_id

@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 
 from ..db.models import Order, Shipment, utcnow
+from ..fulfilment.states import shipments as shipment_states
 from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import ShipmentState
 from ..integrations.shopify import operations
 from ..integrations.shopify.errors import ShopifyUserError
 from ..queue.calls import job
 from ..services import access_token, carrier_for, services
-from ..store.orders import record
-from ..store.shipments import move_order
+from ..store.orders import move, record
 from .failures import gives_up, of_shipment, order_exception
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ def void_shipment(shipment_id: int) -> None:
     svc = services()
     with svc.db.session() as s:
         shipment = s.get(Shipment, shipment_id)
-        if shipment is None or shipment.state == "voided":
+        if shipment is None or shipment.state == ShipmentState.VOIDED:
             return
         to_refund = [(p.id, p.carrier_shipment_id) for p in shipment.parcels
                      if p.bought_at and not p.voided_at]
@@ -38,13 +39,15 @@ def void_shipment(shipment_id: int) -> None:
         _cancel_fulfilment(svc, shop_id, fulfillment_id)
     with svc.db.session() as s, s.begin():
         shipment = s.get(Shipment, shipment_id)
-        shipment.state = "voided"
+        if shipment.state != ShipmentState.VOIDED:  # a void racing this one may have voided it
+            shipment.state = shipment_states.transition(shipment.state,
+                                                        ShipmentState.VOIDED).value
         order = s.get(Order, shipment.order_id)
         refunds = ", ".join(sorted({p.refund_status for p in shipment.parcels if p.refund_status}))
         record(s, order, "label_voided", f"Label voided; carrier refund {refunds or 'not needed'}",
                "shipping")
-        move_order(s, order, OrderState.READY, "Ready to ship again after the label was voided",
-                   "shipping")
+        move(s, order, OrderState.READY, "Ready to ship again after the label was voided",
+             "shipping")
 
 
 def _record_refunds(svc, shipment_id: int, statuses: dict[int, str]) -> None:

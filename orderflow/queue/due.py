@@ -11,13 +11,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ..db.models import Alert, Notice, Order, ParcelRow, Shipment, utcnow
+from ..fulfilment.states.notices import NoticeState
+from ..fulfilment.states.orders import OrderState
+from ..fulfilment.states.shipments import UNFINISHED, ShipmentState
 from ..fulfilment.tracking import FINAL
 from .calls import notice_calls
 from .enqueue import alive
-
-# Shipment states whose work is under way (a fulfilled shipment leaves room for more): an order
-# with one is not planned again.
-UNFINISHED = ("planned", "rated", "bought")
 
 LIMIT = 500  # ids per look-up and pass
 
@@ -25,7 +24,7 @@ LIMIT = 500  # ids per look-up and pass
 def due_plans(session, settled) -> list[int]:
     """Ready orders, quiet since `settled`, without a shipment under way."""
     return list(session.scalars(select(Order.id).where(
-        Order.state == "ready", Order.updated_at < settled,
+        Order.state == OrderState.READY, Order.updated_at < settled,
         ~select(Shipment.id).where(Shipment.order_id == Order.id,
                                    Shipment.state.in_(UNFINISHED)).exists(),
     ).limit(LIMIT)))
@@ -41,7 +40,7 @@ def due_buys(session, leased) -> list[int]:
 def due_pushes(session, settled) -> list[int]:
     """Shipments bought before `settled` whose fulfilment never reached Shopify."""
     return list(session.scalars(select(Shipment.id).where(
-        Shipment.state == "bought", Shipment.shopify_fulfillment_id.is_(None),
+        Shipment.state == ShipmentState.BOUGHT, Shipment.shopify_fulfillment_id.is_(None),
         Shipment.created_at < settled).limit(LIMIT)))
 
 
@@ -50,7 +49,7 @@ def due_polls(session, poll_seconds: float, limit: int = LIMIT) -> list[int]:
     quiet = utcnow() - timedelta(seconds=poll_seconds)
     return list(session.scalars(
         select(ParcelRow.id).join(Shipment).where(
-            Shipment.state == "fulfilled", ParcelRow.voided_at.is_(None),
+            Shipment.state == ShipmentState.FULFILLED, ParcelRow.voided_at.is_(None),
             ParcelRow.bought_at.is_not(None),
             (ParcelRow.tracking_status.is_(None)) | ParcelRow.tracking_status.not_in(
                 [s.value for s in FINAL]),
@@ -64,7 +63,7 @@ def due_stalled(session, stalled_days: float, limit: int = LIMIT) -> list[int]:
     since = utcnow() - timedelta(days=stalled_days)
     return list(session.scalars(
         select(Shipment.id).join(ParcelRow).where(
-            Shipment.state == "fulfilled",
+            Shipment.state == ShipmentState.FULFILLED,
             Shipment.tracking_status.not_in([s.value for s in FINAL]),
             ParcelRow.voided_at.is_(None), ParcelRow.tracking_moved_at < since,
             ~select(Alert.id).where(Alert.shipment_id == Shipment.id,
@@ -77,7 +76,7 @@ def due_starts(session, settle_seconds: float, limit: int = LIMIT) -> list[int]:
     settled = utcnow() - timedelta(seconds=settle_seconds)
     return list(session.scalars(
         select(Shipment.id).join(ParcelRow).where(
-            Shipment.state == "fulfilled", Shipment.fulfilled_at < settled,
+            Shipment.state == ShipmentState.FULFILLED, Shipment.fulfilled_at < settled,
             ParcelRow.voided_at.is_(None), ParcelRow.tracker_id.is_(None),
         ).distinct().limit(limit)))
 
@@ -90,10 +89,10 @@ def due_notice_calls(svc, session, stamp: str, limit: int = LIMIT) -> list:
     settled = utcnow() - timedelta(seconds=conf.SHIPPING_SETTLE_SECONDS)
     leased = utcnow() - timedelta(seconds=conf.OUTBOX_LEASE_SECONDS)
     pending = session.scalars(select(Notice).where(
-        Notice.state == "pending", Notice.created_at < settled).limit(limit)).all()
+        Notice.state == NoticeState.PENDING, Notice.created_at < settled).limit(limit)).all()
     running = alive(svc, [f"notice-{n.id}" for n in pending])
     lost = [n for n in pending if f"notice-{n.id}" not in running]
     dead = session.scalars(select(Notice).where(
-        Notice.state == "sending", Notice.started_at < leased).limit(limit)).all()
+        Notice.state == NoticeState.SENDING, Notice.started_at < leased).limit(limit)).all()
     # A killed run's job can look started to RQ for a while: a fresh id for those.
     return notice_calls(lost) + notice_calls(dead, stamp)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from ..db.models import WebhookDelivery, utcnow
+from ..fulfilment.states.deliveries import DeliveryStatus
 from .calls import call
 from .enqueue import alive, enqueue
 
@@ -28,7 +29,7 @@ def dispatch(svc, batch: int | None = None) -> int:
     batch = batch or svc.settings.OUTBOX_BATCH
     with svc.db.session() as s, s.begin():
         ids = s.scalars(
-            select(WebhookDelivery.id).where(WebhookDelivery.status == "pending")
+            select(WebhookDelivery.id).where(WebhookDelivery.status == DeliveryStatus.PENDING)
             .order_by(WebhookDelivery.id).limit(batch).with_for_update(skip_locked=True)
         ).all()
         if not ids:
@@ -38,7 +39,7 @@ def dispatch(svc, batch: int | None = None) -> int:
             s.rollback()
             return 0
         s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
-                  .values(status="queued", queued_at=utcnow()))
+                  .values(status=DeliveryStatus.QUEUED.value, queued_at=utcnow()))
     return len(ids)
 
 
@@ -47,7 +48,7 @@ def sweep(svc) -> int:
     cutoff = utcnow() - timedelta(seconds=svc.settings.OUTBOX_LEASE_SECONDS)
     with svc.db.session() as s, s.begin():
         ids = s.scalars(
-            select(WebhookDelivery.id).where(WebhookDelivery.status == "queued",
+            select(WebhookDelivery.id).where(WebhookDelivery.status == DeliveryStatus.QUEUED,
                                              WebhookDelivery.queued_at < cutoff)
             .limit(5000).with_for_update(skip_locked=True)
         ).all()
@@ -58,7 +59,7 @@ def sweep(svc) -> int:
         fresh = [i for i in ids if job_id(i) in running]
         if lost:
             s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(lost))
-                      .values(status="pending"))
+                      .values(status=DeliveryStatus.PENDING.value))
         if fresh:
             s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(fresh))
                       .values(queued_at=utcnow()))

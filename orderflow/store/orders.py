@@ -191,8 +191,3 @@ def stored_version(session, shop_id: int, shopify_id: int):
         .where(Order.shop_id == shop_id, Order.shopify_id == shopify_id)
     ).first()
     return tuple(row) if row else None
-
-
-def mark_exception(session, order: Order, message: str, source: str) -> None:
-    """Deprecated, for jobs/ until they call `move` (a job failed for good: the order shows it)."""
-    move(session, order, OrderState.EXCEPTION, message, source)

@@ -6,13 +6,11 @@ from sqlalchemy import select
 
 from ..db.models import Order, ParcelRow, Shipment
 from ..fulfilment.carrier_names import tracking_url
-from ..fulfilment.states.orders import OrderState
 from ..fulfilment.packing import carrier_billable_weight
 from ..fulfilment.reliability import reliability_scores, reliability_table
 from ..fulfilment.states.shipments import NOT_LIVE, ShipmentState
 from ..fulfilment.tracking_view import ParcelFacts, ShipmentFacts
 from ..fulfilment.types import DeliveryRecord, Parcel, Rate, Selection
-from .orders import move
 
 
 def rate_json(rate: Rate) -> dict:
@@ -48,13 +46,6 @@ def parcel_row(shipment: Shipment, position: int, parcel: Parcel, rules) -> Parc
 def live_shipments(session, order_id: int) -> list[Shipment]:
     return list(session.scalars(select(Shipment).where(
         Shipment.order_id == order_id, Shipment.state.not_in(NOT_LIVE))))
-
-
-def move_order(session, order: Order, state: OrderState, message: str, source: str) -> None:
-    """Deprecated, for jobs/ until they call `store.orders.move`: that move, and nothing at all
-    when the order is in `state` already."""
-    if order.state != state.value:
-        move(session, order, state, message, source)
 
 
 def reliability(session, shop_id: int) -> dict[tuple[str, str], float]:

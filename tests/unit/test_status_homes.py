@@ -1,15 +1,18 @@
-"""Tracking words and carrier names live in fulfilment/; the adapter's old names still import."""
+"""Tracking words and carrier names live in fulfilment/; the adapter keeps only EasyPost's."""
 
 from orderflow.fulfilment import carrier_names, tracking_status
 from orderflow.integrations.easypost import statuses
+from orderflow.jobs import notices
 
 
-def test_the_old_names_in_the_easypost_adapter_are_the_domain_ones():
-    """jobs/ imports them from integrations/easypost/statuses.py until it is moved."""
+def test_the_names_have_their_homes_in_fulfilment():
+    """jobs/ imports them from fulfilment/; the adapter no longer re-exports the tracking words
+    (carrier names stay there for integrations/shopify/operations.py until it moves)."""
     for name in ("TrackingStatus", "rank", "moves_forward", "shopify_event_status"):
-        assert getattr(statuses, name) is getattr(tracking_status, name)
-    for name in ("carrier_key", "shopify_company", "tracking_url"):
-        assert getattr(statuses, name) is getattr(carrier_names, name)
+        assert callable(getattr(tracking_status, name))
+    for name in ("rank", "moves_forward", "shopify_event_status", "carrier_key"):
+        assert name not in statuses.__all__ and not hasattr(statuses, name)
+    assert notices.tracking_url is carrier_names.tracking_url
 
 
 def test_easypost_words_map_to_ours():

@@ -1,23 +1,15 @@
 """EasyPost's tracking vocabulary, mapped to ours (`fulfilment/tracking_status.py`).
 
-The other names here (our statuses, their rank, Shopify's event statuses, carrier names and
-tracking pages) live in `fulfilment/` now and are re-exported for callers not yet moved (jobs/).
+`shopify_company` and `tracking_url` live in `fulfilment/carrier_names.py` and are re-exported
+only for integrations/shopify/operations.py until it imports them from there.
 """
 
 from __future__ import annotations
 
-from ...fulfilment.carrier_names import carrier_key, shopify_company, tracking_url
-from ...fulfilment.tracking_status import (
-    TrackingStatus,
-    moves_forward,
-    rank,
-    shopify_event_status,
-)
+from ...fulfilment.carrier_names import shopify_company, tracking_url
+from ...fulfilment.tracking_status import TrackingStatus
 
-__all__ = [
-    "TrackingStatus", "carrier_key", "moves_forward", "rank", "shopify_company",
-    "shopify_event_status", "status_from_easypost", "tracking_url",
-]
+__all__ = ["shopify_company", "status_from_easypost", "tracking_url"]
 
 _FROM_EASYPOST = {
     "unknown": TrackingStatus.UNKNOWN,
