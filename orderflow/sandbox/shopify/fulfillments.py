@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from .models import (Fulfillment, FulfillmentEvent, FulfillmentLine, FulfillmentOrder,
-                     FulfillmentOrderLine, Order, Shop)
+from .models import (
+    Fulfillment,
+    FulfillmentEvent,
+    FulfillmentLine,
+    FulfillmentOrder,
+    FulfillmentOrderLine,
+    Order,
+    Shop,
+)
 from .orders import next_update_time
 from .selection import QueryError
 from .state import Store

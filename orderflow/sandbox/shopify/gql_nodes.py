@@ -9,9 +9,20 @@ strings, DateTime UTC with Z, enums upper case.
 from __future__ import annotations
 
 from .fulfillments import latest_event
-from .models import (Customer, Fulfillment, FulfillmentEvent, FulfillmentLine,
-                     FulfillmentOrder, FulfillmentOrderLine, LineItem, Location, Order, Shop,
-                     Subscription, Variant)
+from .models import (
+    Customer,
+    Fulfillment,
+    FulfillmentEvent,
+    FulfillmentLine,
+    FulfillmentOrder,
+    FulfillmentOrderLine,
+    LineItem,
+    Location,
+    Order,
+    Shop,
+    Subscription,
+    Variant,
+)
 from .selection import Connection
 from .util import gid, gql_time, money
 

@@ -7,8 +7,8 @@ object of resolvers; the client's own selection set then picks the fields (selec
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urlsplit
 
 from . import fulfillments as fulfillment_ops
@@ -16,8 +16,15 @@ from . import gql_nodes as nodes
 from .core import SandboxCore
 from .models import Shop, Subscription
 from .payloads import fulfillment_document, fulfillment_event_document
-from .selection import (Connection, QueryError, actual_cost, operation_header, project,
-                        read_operation, requested_cost)
+from .selection import (
+    Connection,
+    QueryError,
+    actual_cost,
+    operation_header,
+    project,
+    read_operation,
+    requested_cost,
+)
 from .util import gid_id, parse_time, utc_now, whole_seconds
 
 MUTATION_COST = 10
