@@ -15,8 +15,8 @@ from pypdf import PdfReader
 from redis import Redis
 from sqlalchemy import select, text
 
-from orderflow.jobs.batches import buy_batch
 from orderflow.db.models import Batch
+from orderflow.jobs.batches import buy_batch
 
 from .admin import admin_visit, page_url
 from .browser import ARTIFACTS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -18,7 +18,7 @@ from .helpers import buys, drain, orders_by_shopify_id, parcels, place
 HOSTILE = "<script>alert(1)</script>"
 BOLD_EVE = "<b>Eve</b>"
 CARRIERS = ("UPS", "USPS", "FedEx")
-START = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
 def shop_id(svc, domain: str) -> int:

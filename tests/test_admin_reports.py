@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import httpx
@@ -19,7 +19,7 @@ from .admin import admin_visit, page_url
 from .helpers import drain, place
 
 _ids = itertools.count(900_000)
-TODAY = datetime.now(timezone.utc).date()
+TODAY = datetime.now(UTC).date()
 
 
 @dataclass
@@ -44,7 +44,7 @@ def seed(svc, domain: str, *labels: Label) -> None:
     sid = shop_id(svc, domain)
     with svc.db.session() as s, s.begin():
         for label in labels:
-            bought = datetime.combine(TODAY - timedelta(days=label.days_ago), time(12), tzinfo=timezone.utc)
+            bought = datetime.combine(TODAY - timedelta(days=label.days_ago), time(12), tzinfo=UTC)
             order = Order(shop_id=sid, shopify_id=next(_ids), name=f"#{next(_ids)}", currency=label.currency,
                           total_price=Decimal("40"), shopify_created_at=bought, shopify_updated_at=bought,
                           state="delivered" if label.took is not None else "fulfilled")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import text
@@ -57,7 +57,7 @@ def test_an_expiring_token_is_refreshed_before_it_lapses(app, svc, make_shop, co
         shop_id, before = conn.execute(text(
             "UPDATE shops SET access_token_expires_at = :soon WHERE domain = :d "
             "RETURNING id, refresh_token"),
-            {"soon": datetime.now(timezone.utc) + timedelta(seconds=30), "d": shop}).one()
+            {"soon": datetime.now(UTC) + timedelta(seconds=30), "d": shop}).one()
     with app.app_context():
         domain, token = access_token(svc, shop_id)
     with svc.db.engine.connect() as conn:
@@ -65,7 +65,7 @@ def test_an_expiring_token_is_refreshed_before_it_lapses(app, svc, make_shop, co
             "SELECT refresh_token, access_token_expires_at FROM shops WHERE id = :i"), {"i": shop_id}).one()
     assert domain == shop and token.startswith("shpat_")
     assert svc.box.decrypt(after) != svc.box.decrypt(before), "the refresh token rotated"
-    assert expires > datetime.now(timezone.utc) + timedelta(minutes=10)
+    assert expires > datetime.now(UTC) + timedelta(minutes=10)
 
 
 def test_tokens_and_secrets_never_reach_the_logs(app, svc, sandbox, make_shop, control, caplog):

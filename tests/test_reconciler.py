@@ -50,8 +50,8 @@ def shipped(app, svc, sandbox, make_shop, control):
 
 
 def reconcile(app, svc, shop: str) -> None:
-    from orderflow.jobs.reconcile import reconcile_shop
     from orderflow.db.models import Shop
+    from orderflow.jobs.reconcile import reconcile_shop
     with app.app_context():
         with svc.db.session() as s:
             shop_id = s.query(Shop).filter_by(domain=shop).one().id
@@ -95,8 +95,8 @@ def test_a_fulfilment_cancelled_in_shopify_is_recorded_not_created_again(
     shop, order, fulfilment = shipped(app, svc, sandbox, make_shop, control)
     control.post(f"/sandbox/shops/{shop}/orders/{order['id']}/cancel",
                  json={"deliver": False}).raise_for_status()
-    from orderflow.integrations.shopify import queries
     from orderflow.db.models import Shop
+    from orderflow.integrations.shopify import queries
     from orderflow.services import access_token
     with app.app_context(), svc.db.session() as s:
         domain, token = access_token(svc, s.query(Shop).filter_by(domain=shop).one().id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC
 
 import httpx
 
@@ -190,7 +191,8 @@ def test_shop_rules_insure_require_signature_and_per_sku_facts_shape_the_parcels
 
 
 def test_a_carrier_service_often_late_for_this_shop_loses_its_place(app, svc, sandbox, make_shop, control):
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
+
     from orderflow.db.models import Shipment, Shop
     shop = make_shop(automation="plan", policy={"mode": "cheapest", "min_reliability": 0.8})
     first = place(control, shop)
@@ -203,7 +205,7 @@ def test_a_carrier_service_often_late_for_this_shop_loses_its_place(app, svc, sa
         for day in range(1, 21):
             s.add(Shipment(shop_id=shop_id, order_id=order_id, fulfillment_order_id="gid://x", lines=[],
                            state="fulfilled", estimated_delivery=date(2026, 10, day),
-                           delivered_at=datetime(2026, 10, day + 4, tzinfo=timezone.utc), **late))
+                           delivered_at=datetime(2026, 10, day + 4, tzinfo=UTC), **late))
     second = place(control, shop)
     drain(app, sandbox)
     with svc.db.session() as s:
@@ -216,8 +218,8 @@ def test_a_carrier_service_often_late_for_this_shop_loses_its_place(app, svc, sa
 
 
 def test_lines_reopened_in_shopify_get_a_second_shipment(app, svc, sandbox, carrier, make_shop, control):
-    from orderflow.integrations.shopify import queries
     from orderflow.db.models import Shop
+    from orderflow.integrations.shopify import queries
     from orderflow.services import access_token
     shop = make_shop(automation="buy")
     order = place(control, shop)

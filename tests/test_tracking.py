@@ -19,7 +19,6 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import text
 
 from orderflow.queue import outbox
-
 from orderflow.queue.clock import schedule_tracking
 from orderflow.sandbox.easypost.webhooks import signature
 

@@ -49,9 +49,11 @@ def test_forged_signature_wrong_secret_and_altered_body_are_refused(svc, make_sh
 
 
 def test_the_previous_secret_still_verifies_during_rotation(database_url, sandbox, app_port, make_shop, control):
-    from orderflow import create_app
-    from werkzeug.serving import make_server
     import threading
+
+    from werkzeug.serving import make_server
+
+    from orderflow import create_app
     port = free_port()
     rotated = create_app(settings_for(database_url, sandbox, app_port, SHOPIFY_API_SECRET="new-secret-new-secret-new-secret-new",
                                       SHOPIFY_API_SECRET_OLD="test-client-secret-of-at-least-32-bytes"))
@@ -115,7 +117,8 @@ def test_an_unusable_order_body_fails_visibly_without_a_500(svc, app, make_shop,
 
 
 def test_fuzzed_order_bodies_never_500_and_never_leave_work_stuck(svc, app, make_shop, control, base_url):
-    from hypothesis import HealthCheck, given, settings, strategies as st
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
     shop = make_shop()
     real = order_payload(control, shop)
     json_values = st.recursive(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from .. import shopify_queries as queries
-
 from .helpers import Shop, fulfil, to_ship, wait_until
 
 # --- fulfillmentCancel -------------------------------------------------------------------------
