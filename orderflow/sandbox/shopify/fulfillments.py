@@ -156,7 +156,7 @@ def create_fulfillment(store: Store, shop: Shop, plan: Plan, spec: dict,
                        message: str | None) -> tuple[Order, Fulfillment]:
     order = shop.orders[plan[0][0].order_id]
     lines: dict[int, FulfillmentLine] = {}
-    for fo, fo_line, quantity in plan:
+    for _fo, fo_line, quantity in plan:
         fo_line.remaining -= quantity
         fo_line.line_item.fulfilled_quantity += quantity
         if fo_line.id in lines:

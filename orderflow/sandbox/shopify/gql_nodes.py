@@ -209,7 +209,7 @@ def fulfillment_node(f: Fulfillment) -> dict:
     in_transit = next((e for e in f.events if e.status == "IN_TRANSIT"), None)
     tracking = [{"__typename": "FulfillmentTrackingInfo", "company": f.tracking_company,
                  "number": number, "url": url}
-                for number, url in zip(f.tracking_numbers, f.tracking_urls)]
+                for number, url in zip(f.tracking_numbers, f.tracking_urls, strict=False)]
     if not tracking and f.tracking_company:
         tracking = [{"__typename": "FulfillmentTrackingInfo", "company": f.tracking_company,
                      "number": None, "url": None}]

@@ -141,12 +141,12 @@ _SORTS = {
 def _order_filter(search: str | None):
     """A predicate for Shopify's search syntax: only updated_at/created_at comparisons."""
     tests = []
-    for field, op, q1, q2, bare in _FILTER.findall(search or ""):
+    for field_name, op, q1, q2, bare in _FILTER.findall(search or ""):
         try:
             bound = parse_time(q1 or q2 or bare)
         except ValueError:
             raise QueryError(f"Invalid search query date: {q1 or q2 or bare}") from None
-        attr = "updated_at" if field == "updated_at" else "created_at"
+        attr = "updated_at" if field_name == "updated_at" else "created_at"
         tests.append((attr, op or "=", bound))
     ops = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b,
            "<": lambda a, b: a < b, "=": lambda a, b: whole_seconds(a) == whole_seconds(b)}

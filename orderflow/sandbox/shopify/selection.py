@@ -231,7 +231,7 @@ class Connection:
         selected = [self.build(item) for item in selected]
         return {
             "nodes": selected,
-            "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, selected)],
+            "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, selected, strict=True)],
             "pageInfo": {
                 "hasNextPage": has_next,
                 "hasPreviousPage": has_prev,

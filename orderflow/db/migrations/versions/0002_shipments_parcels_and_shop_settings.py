@@ -80,7 +80,8 @@ def upgrade() -> None:
     with op.batch_alter_table('parcels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_parcels_shipment_id'), ['shipment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_parcels_shop_id'), ['shop_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_parcels_tracking_code'), ['tracking_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_parcels_tracking_code'), ['tracking_code'],
+                              unique=False)
 
 
 
