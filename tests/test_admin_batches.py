@@ -116,7 +116,7 @@ def test_a_merchant_buys_labels_for_selected_orders_watches_progress_and_prints(
     assert sorted(batch.order_ids) == sorted(chosen), "in the order the page listed them"
     parcels = bought_parcels(svc, batch.order_ids)
     assert len(labels) == len(parcels) > len(chosen), "the first order ships in two parcels"
-    for page, parcel in zip(labels, parcels):
+    for page, parcel in zip(labels, parcels, strict=True):
         assert [round(float(v)) for v in page.mediabox[2:]] == [288, 432]
         assert parcel.tracking_code in page.extract_text()
     assert buys(carrier, parcels) == [1] * len(parcels)
