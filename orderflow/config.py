@@ -41,7 +41,9 @@ class Settings:
     # The pinned Admin API version
     SHOPIFY_API_VERSION: str = "2026-10"
     # Access scopes the app asks for
-    SHOPIFY_SCOPES: str = "read_orders,read_fulfillments,read_inventory,read_locations,read_products"
+    SHOPIFY_SCOPES: str = (
+        "read_orders,read_fulfillments,read_inventory,read_locations,read_products"
+    )
     # Base URL of the sandbox Shopify; every *.myshopify.com request goes there when set
     SHOPIFY_SANDBOX_URL: str = ""
     # Seconds before an outbound Shopify call gives up
@@ -130,7 +132,9 @@ def load_settings(overrides: dict | None = None, environ=None) -> Settings:
 
 def check(settings: Settings, explicit: set[str]) -> None:
     if settings.APP_ENV not in ("development", "test", "production"):
-        raise ConfigError(f"APP_ENV must be development, test or production, not {settings.APP_ENV!r}")
+        raise ConfigError(
+            f"APP_ENV must be development, test or production, not {settings.APP_ENV!r}"
+        )
     if not settings.production:
         return
     missing = [name for name in REQUIRED_IN_PRODUCTION if name not in explicit]

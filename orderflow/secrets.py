@@ -22,7 +22,8 @@ class SecretBox:
         except ValueError as exc:
             raise SecretBoxError(
                 "ENCRYPTION_KEYS must hold Fernet keys (32 url-safe base64 bytes); make one with "
-                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+                "`python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`"
             ) from exc
 
     def encrypt(self, value: str | None) -> str | None:
@@ -34,4 +35,6 @@ class SecretBox:
         try:
             return self._fernet.decrypt(value.encode()).decode()
         except InvalidToken as exc:
-            raise SecretBoxError("a stored secret cannot be decrypted with ENCRYPTION_KEYS") from exc
+            raise SecretBoxError(
+                "a stored secret cannot be decrypted with ENCRYPTION_KEYS"
+            ) from exc

@@ -19,7 +19,8 @@ CDN = "https://cdn.shopify.com/**"
 
 
 def page_url(base_url: str, shop: str, path: str = "/", **params) -> str:
-    host = base64.urlsafe_b64encode(f"admin.shopify.com/store/{shop.split('.')[0]}".encode()).decode().rstrip("=")
+    admin_path = f"admin.shopify.com/store/{shop.split('.')[0]}"
+    host = base64.urlsafe_b64encode(admin_path.encode()).decode().rstrip("=")
     query = {"shop": shop, "host": host, "embedded": "1", "id_token": session_token(shop), **params}
     return f"{base_url}{path}?{urlencode(query, doseq=True)}"
 
@@ -27,7 +28,8 @@ def page_url(base_url: str, shop: str, path: str = "/", **params) -> str:
 def _cdn(mode: str):
     def setup(context):
         if mode == "stub":
-            context.route(CDN, lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+            context.route(CDN, lambda route: route.fulfill(
+                status=200, content_type="text/javascript", body=""))
         else:
             context.route(CDN, lambda route: route.abort())
     return setup

@@ -74,7 +74,8 @@ def carrier(app_port):
 @pytest.fixture(scope="session")
 def app(database_url, sandbox, carrier, app_port, smtp_server):
     app = create_app(settings_for(database_url, sandbox, app_port, carrier,
-                                  SMTP_URL=smtp_server.url, CARRIER_WEBHOOK_SECRET=CARRIER_WEBHOOK_SECRET))
+                                  SMTP_URL=smtp_server.url,
+                                  CARRIER_WEBHOOK_SECRET=CARRIER_WEBHOOK_SECRET))
     server = make_server("127.0.0.1", app_port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield app

@@ -15,8 +15,8 @@ from pypdf import PdfReader
 from redis import Redis
 from sqlalchemy import select, text
 
-from orderflow.jobs.batches import buy_batch
 from orderflow.db.models import Batch
+from orderflow.jobs.batches import buy_batch
 
 from .admin import admin_visit, page_url
 from .browser import ARTIFACTS
@@ -116,7 +116,7 @@ def test_a_merchant_buys_labels_for_selected_orders_watches_progress_and_prints(
     assert sorted(batch.order_ids) == sorted(chosen), "in the order the page listed them"
     parcels = bought_parcels(svc, batch.order_ids)
     assert len(labels) == len(parcels) > len(chosen), "the first order ships in two parcels"
-    for page, parcel in zip(labels, parcels):
+    for page, parcel in zip(labels, parcels, strict=True):
         assert [round(float(v)) for v in page.mediabox[2:]] == [288, 432]
         assert parcel.tracking_code in page.extract_text()
     assert buys(carrier, parcels) == [1] * len(parcels)

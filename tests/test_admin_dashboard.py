@@ -8,21 +8,24 @@ from .admin import admin_visit, page_url
 from .helpers import drain, place, session_token
 
 
-def test_the_dashboard_shows_orders_by_state_in_chromium(app, sandbox, make_shop, control, base_url, browser):
+def test_the_dashboard_shows_orders_by_state_in_chromium(
+        app, sandbox, make_shop, control, base_url, browser):
     shop = make_shop()
     for status in ("paid", "pending", "paid"):
         place(control, shop, financial_status=status)
     drain(app, sandbox)
     with admin_visit(browser, base_url, shop, "/", "admin-dashboard") as seen:
         assert seen.status == 200 and not seen.errors
-        cards = {c.get_attribute("data-state"): c.inner_text() for c in seen.page.query_selector_all("[data-state]")}
+        cards = {c.get_attribute("data-state"): c.inner_text()
+                 for c in seen.page.query_selector_all("[data-state]")}
         assert cards["ready"].endswith("2") and cards["on_hold"].endswith("1")
         assert "Needs a person (1)" in seen.text()
         meta = seen.page.get_attribute('meta[name="shopify-api-key"]', "content")
         assert meta == app.extensions["orderflow"].settings.SHOPIFY_API_KEY
 
 
-def test_a_page_stays_usable_without_app_bridge(app, sandbox, make_shop, control, base_url, browser):
+def test_a_page_stays_usable_without_app_bridge(
+        app, sandbox, make_shop, control, base_url, browser):
     shop = make_shop()
     with admin_visit(browser, base_url, shop, "/", "admin-dashboard-no-cdn", cdn="absent") as seen:
         assert seen.status == 200 and "Orders by state" in seen.text()

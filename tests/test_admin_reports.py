@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import httpx
@@ -19,7 +19,7 @@ from .admin import admin_visit, page_url
 from .helpers import drain, place
 
 _ids = itertools.count(900_000)
-TODAY = datetime.now(timezone.utc).date()
+TODAY = datetime.now(UTC).date()
 
 
 @dataclass
@@ -44,22 +44,28 @@ def seed(svc, domain: str, *labels: Label) -> None:
     sid = shop_id(svc, domain)
     with svc.db.session() as s, s.begin():
         for label in labels:
-            bought = datetime.combine(TODAY - timedelta(days=label.days_ago), time(12), tzinfo=timezone.utc)
-            order = Order(shop_id=sid, shopify_id=next(_ids), name=f"#{next(_ids)}", currency=label.currency,
-                          total_price=Decimal("40"), shopify_created_at=bought, shopify_updated_at=bought,
+            bought = datetime.combine(TODAY - timedelta(days=label.days_ago), time(12), tzinfo=UTC)
+            order = Order(shop_id=sid, shopify_id=next(_ids), name=f"#{next(_ids)}",
+                          currency=label.currency, total_price=Decimal("40"),
+                          shopify_created_at=bought, shopify_updated_at=bought,
                           state="delivered" if label.took is not None else "fulfilled")
             shipment = Shipment(
                 shop_id=sid, fulfillment_order_id=f"gid://shopify/FulfillmentOrder/{next(_ids)}",
                 lines=[], state="voided" if label.voided else "fulfilled", carrier=label.carrier,
-                service=label.service, cost=sum(Decimal(a) for a in label.amounts), currency=label.currency,
-                estimated_delivery=(bought + timedelta(days=label.estimated)).date() if label.estimated else None,
-                delivered_at=bought + timedelta(days=label.took, hours=3) if label.took is not None else None)
+                service=label.service, cost=sum(Decimal(a) for a in label.amounts),
+                currency=label.currency,
+                estimated_delivery=(
+                    (bought + timedelta(days=label.estimated)).date() if label.estimated else None
+                ),
+                delivered_at=(
+                    bought + timedelta(days=label.took, hours=3) if label.took is not None else None
+                ))
             s.add(order)
             s.flush()
             shipment.order_id = order.id
             shipment.parcels = [
-                ParcelRow(shop_id=sid, position=n, length_in=8, width_in=6, height_in=4, weight_oz=10,
-                          contents={}, amount=Decimal(a), bought_at=bought,
+                ParcelRow(shop_id=sid, position=n, length_in=8, width_in=6, height_in=4,
+                          weight_oz=10, contents={}, amount=Decimal(a), bought_at=bought,
                           voided_at=bought if label.voided else None)
                 for n, a in enumerate(label.amounts)]
             s.add(shipment)
@@ -68,7 +74,8 @@ def seed(svc, domain: str, *labels: Label) -> None:
 def cells(page, table: str) -> dict[str, dict[str, str]]:
     rows = page.query_selector_all(f"[data-table={table}] tbody tr[data-service]")
     return {r.get_attribute("data-service"): {c.get_attribute("data-cell"): c.inner_text()
-                                              for c in r.query_selector_all("[data-cell]")} for r in rows}
+                                              for c in r.query_selector_all("[data-cell]")}
+            for r in rows}
 
 
 def figure(page, name: str) -> str:
@@ -96,7 +103,8 @@ def test_reports_show_spend_average_per_order_and_on_time_rates(
     assert live, "the pipeline bought labels"
     live_total, live_labels = sum(live.values()), _live_labels(svc, sid)
     seed(svc, shop,
-         Label(10, "UPS", "Ground", ("8.00", "4.00"), estimated=3, took=2),   # one order, two parcels
+         # one order, two parcels
+         Label(10, "UPS", "Ground", ("8.00", "4.00"), estimated=3, took=2),
          Label(12, "UPS", "Ground", ("9.00",), estimated=3, took=5),          # late
          Label(20, "UPS", "Ground", ("7.00",), estimated=3, took=3),          # on the day: on time
          Label(12, "UPS", "Ground", ("50.00",), voided=True),                 # refunded: not spend
@@ -141,7 +149,8 @@ def test_reports_show_spend_average_per_order_and_on_time_rates(
 def _live_labels(svc, sid: int) -> int:
     with svc.db.session() as s:
         return s.scalar(select(func.count(ParcelRow.id)).where(
-            ParcelRow.shop_id == sid, ParcelRow.bought_at.is_not(None), ParcelRow.voided_at.is_(None)))
+            ParcelRow.shop_id == sid, ParcelRow.bought_at.is_not(None),
+            ParcelRow.voided_at.is_(None)))
 
 
 def test_reports_explain_what_will_show_when_nothing_shipped_yet(app, make_shop, base_url, browser):
@@ -173,13 +182,15 @@ def test_another_shops_token_sees_only_its_own_figures(app, svc, make_shop, base
 
 def test_carrier_names_are_escaped(app, svc, make_shop, base_url):
     shop = make_shop()
-    seed(svc, shop, Label(3, "<script>alert(1)</script>", "<b>Fast</b>", ("5.00",), estimated=2, took=1))
+    seed(svc, shop, Label(3, "<script>alert(1)</script>", "<b>Fast</b>", ("5.00",),
+                          estimated=2, took=1))
     page = httpx.get(page_url(base_url, shop, "/reports")).text
     assert "<script>alert(1)" not in page and "<b>Fast" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_the_page_asks_the_database_the_same_few_questions_however_many_orders(app, svc, make_shop, base_url):
+def test_the_page_asks_the_database_the_same_few_questions_however_many_orders(
+        app, svc, make_shop, base_url):
     shop = make_shop()
     seed(svc, shop, Label(3, "UPS", "Ground", ("5.00",), estimated=2, took=1))
     few = _queries(svc, page_url(base_url, shop, "/reports"))

@@ -14,7 +14,8 @@ def test_orders_list_filters_by_state_and_pages(app, sandbox, make_shop, control
     drain(app, sandbox)
     token = session_token(shop)
     held = get(base_url, "/api/orders", token, state="on_hold").json()["orders"]
-    assert [o["hold_reason"] for o in held] and all("Payment pending" in o["hold_reason"] for o in held)
+    assert [o["hold_reason"] for o in held] and all(
+        "Payment pending" in o["hold_reason"] for o in held)
     first = get(base_url, "/api/orders", token, limit=3).json()
     second = get(base_url, "/api/orders", token, limit=3, before=first["next_before"]).json()
     ids = [o["id"] for o in first["orders"] + second["orders"]]
@@ -55,11 +56,13 @@ def test_another_shops_order_is_a_404(app, sandbox, make_shop, control, base_url
     assert get(base_url, "/api/orders", session_token(mine)).json()["orders"] == []
 
 
-def test_app_home_renders_the_dashboard_inside_the_admin(app, sandbox, make_shop, control, base_url):
+def test_app_home_renders_the_dashboard_inside_the_admin(
+        app, sandbox, make_shop, control, base_url):
     shop = make_shop()
     place(control, shop, customer={"first_name": "<script>alert(1)</script>", "last_name": "X"},
           shipping_address={"first_name": "<b>Eve</b>", "last_name": "Q", "address1": "1 Road",
-                            "city": "Reno", "province_code": "NV", "zip": "89501", "country_code": "US"})
+                            "city": "Reno", "province_code": "NV", "zip": "89501",
+                            "country_code": "US"})
     drain(app, sandbox)
     page = httpx.get(f"{base_url}/", params={"shop": shop, "host": "x", "embedded": "1",
                                              "id_token": session_token(shop)})

@@ -13,7 +13,8 @@ def database_text(svc) -> str:
     tables = ["shops", "customers", "orders", "line_items", "order_events", "webhook_deliveries",
               "data_requests"]
     with svc.db.engine.connect() as conn:
-        return "\n".join(str(row) for t in tables for row in conn.execute(text(f"SELECT * FROM {t}")))
+        return "\n".join(str(row) for t in tables
+                         for row in conn.execute(text(f"SELECT * FROM {t}")))
 
 
 JANE = {"first_name": "Jane", "last_name": "Doe-Redacted", "email": "jane.private@example.com",
@@ -23,18 +24,21 @@ JANE_ADDRESS = {"first_name": "Jane", "last_name": "Doe-Redacted", "address1": "
                 "country_code": "US", "country": "United States", "phone": "+1 555 0199"}
 
 
-def test_customer_redact_really_removes_their_personal_data(app, svc, sandbox, make_shop, control, base_url):
+def test_customer_redact_really_removes_their_personal_data(
+        app, svc, sandbox, make_shop, control, base_url):
     shop = make_shop()
     jane = place(control, shop, customer=JANE, email=JANE["email"], shipping_address=JANE_ADDRESS,
                  billing_address=JANE_ADDRESS, note="Leave with Jane's neighbour")
-    place(control, shop, customer={"first_name": "Bob", "last_name": "Keep", "email": "bob@example.com"})
+    place(control, shop,
+          customer={"first_name": "Bob", "last_name": "Keep", "email": "bob@example.com"})
     drain(app, sandbox)
     assert "Secret Lane" in database_text(svc)
     control.post(f"/sandbox/shops/{shop}/compliance/customers-redact",
                  json={"customer_id": jane["customer"]["id"]}).raise_for_status()
     drain(app, sandbox)
     everything = database_text(svc)
-    for secret in ("jane.private", "Doe-Redacted", "Secret Lane", "Hiddenville", "0199", "neighbour"):
+    for secret in ("jane.private", "Doe-Redacted", "Secret Lane", "Hiddenville", "0199",
+                   "neighbour"):
         assert secret not in everything, secret
     assert "bob@example.com" in everything
     orders = get(base_url, "/api/orders", session_token(shop)).json()["orders"]
@@ -55,7 +59,8 @@ def test_data_request_gives_the_merchant_what_we_hold(app, sandbox, make_shop, c
     assert export["orders"][0]["shipping_address"]["address1"] == "77 Secret Lane"
 
 
-def test_uninstall_deletes_the_token_and_stops_the_shops_work(app, svc, sandbox, make_shop, control, base_url):
+def test_uninstall_deletes_the_token_and_stops_the_shops_work(
+        app, svc, sandbox, make_shop, control, base_url):
     shop = make_shop()
     placed = place(control, shop, deliver=False)
     control.post(f"/sandbox/shops/{shop}/uninstall").raise_for_status()

@@ -24,9 +24,10 @@ def test_demo_installs_processes_and_prints_every_order(tmp_path):
     assert "through the OAuth code flow" in table
     for case, state in [("pending payment", "on_hold"), ("digital only", "nothing_to_ship"),
                         ("60 line items", "delivered"), ("to be cancelled", "cancelled"),
-                        ("too few in stock", "Not enough stock"), ("edited after creation", "(failed)"),
-                        ("paid", "delivered")]:
-        line = [row for row in table.splitlines() if re.match(rf"#\d+\s+{re.escape(case)}\s\s", row)][-1]
+                        ("too few in stock", "Not enough stock"),
+                        ("edited after creation", "(failed)"), ("paid", "delivered")]:
+        line = [row for row in table.splitlines()
+                if re.match(rf"#\d+\s+{re.escape(case)}\s\s", row)][-1]
         assert state in line, line
     assert "Alert for" in table and "Package Lost" in table
     mails = list((tmp_path / "instance" / "mail").glob("*.eml"))

@@ -11,6 +11,8 @@ import pytest
 
 from orderflow.config import load_settings
 from orderflow.db.engine import Database
+from orderflow.db.migrate import upgrade
+from orderflow.db.models import EmailOptOut, Shop
 from orderflow.emails.render import Brand, CustomerEmail, Item, Tracking, customer_message
 from orderflow.emails.send import (
     FolderMailer,
@@ -20,8 +22,6 @@ from orderflow.emails.send import (
     mailer_from_settings,
 )
 from orderflow.emails.unsubscribe import opt_out, opted_out, unsubscribe_token
-from orderflow.db.migrate import upgrade
-from orderflow.db.models import EmailOptOut, Shop
 
 from .smtp import SmtpServer
 

@@ -1,4 +1,5 @@
-"""Orders from the sandbox store become ready or held, with reasons, whatever order webhooks come in."""
+"""Orders from the sandbox store become ready or held, with reasons, whatever order webhooks come
+in."""
 
 from __future__ import annotations
 
@@ -34,8 +35,10 @@ def test_each_kind_of_order_ends_ready_or_held_with_a_reason(app, svc, sandbox, 
     assert "postal code" in reason["no zip"]
     assert "Not enough stock" in reason["stock"] and "MUG-CERAMIC" in reason["stock"]
     with svc.db.engine.connect() as conn:
-        lines = conn.execute(text("SELECT count(*) FROM line_items li JOIN orders o ON o.id = li.order_id "
-                                  "WHERE o.shopify_id = :id"), {"id": cases["60 lines"]["id"]}).scalar()
+        lines = conn.execute(text("SELECT count(*) FROM line_items li "
+                                  "JOIN orders o ON o.id = li.order_id "
+                                  "WHERE o.shopify_id = :id"),
+                             {"id": cases["60 lines"]["id"]}).scalar()
     assert lines == 60
 
 
@@ -49,7 +52,8 @@ def test_an_edit_after_creation_releases_the_hold(app, svc, sandbox, make_shop, 
     assert events(svc, order["id"]) == ["received", "held", "updated", "ready"]
 
 
-def test_an_update_before_its_create_and_a_stale_update_never_win(app, svc, sandbox, make_shop, control):
+def test_an_update_before_its_create_and_a_stale_update_never_win(
+        app, svc, sandbox, make_shop, control):
     shop = make_shop()
     control.post("/sandbox/faults", json={"hold_webhooks": True, "reorder_webhooks": True})
     order = place(control, shop, financial_status="pending")
@@ -66,7 +70,8 @@ def test_a_cancelled_order_stops_all_further_work(app, svc, sandbox, make_shop, 
     drain(app, sandbox)
     control.post(f"/sandbox/shops/{shop}/orders/{order['id']}/cancel", json={"reason": "customer"})
     drain(app, sandbox)
-    later = control.put(f"/sandbox/shops/{shop}/orders/{order['id']}", json={"note": "late edit"}).json()
+    later = control.put(f"/sandbox/shops/{shop}/orders/{order['id']}",
+                        json={"note": "late edit"}).json()
     drain(app, sandbox)
     row = orders_by_shopify_id(svc)[order["id"]]
     assert row.state == "cancelled"
@@ -74,7 +79,8 @@ def test_a_cancelled_order_stops_all_further_work(app, svc, sandbox, make_shop, 
     assert "cancelled" in events(svc, order["id"])
 
 
-def test_shopify_5xx_and_throttling_are_retried_to_the_right_state(app, svc, sandbox, make_shop, control):
+def test_shopify_5xx_and_throttling_are_retried_to_the_right_state(
+        app, svc, sandbox, make_shop, control):
     shop = make_shop()
     control.post("/sandbox/faults", json={"fail_5xx": 2, "throttle": 2})
     order = place(control, shop)
@@ -110,6 +116,8 @@ def test_another_shops_ids_touch_nothing_of_ours(app, svc, sandbox, make_shop, c
     assert post_webhook(base_url, theirs, "orders/updated", forged).status_code == 200
     drain(app)
     with svc.db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT s.domain, o.state FROM orders o JOIN shops s ON s.id = o.shop_id "
-                                 "WHERE o.shopify_id = :id ORDER BY s.domain"), {"id": order["id"]}).all()
+        rows = conn.execute(text("SELECT s.domain, o.state FROM orders o "
+                                 "JOIN shops s ON s.id = o.shop_id "
+                                 "WHERE o.shopify_id = :id ORDER BY s.domain"),
+                            {"id": order["id"]}).all()
     assert (mine, "ready") in [tuple(r) for r in rows]

@@ -20,8 +20,9 @@ from .webhook_client import post_webhook
 
 
 def start_redis(port: int) -> subprocess.Popen:
-    server = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
-                               "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    server = subprocess.Popen([shutil.which("redis-server"), "--port", str(port),
+                               "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                              stdout=subprocess.DEVNULL)
     client = Redis(port=port)
     for _ in range(100):
         try:
@@ -62,7 +63,8 @@ def test_redis_down_during_intake_loses_nothing(outage_app, make_shop, control):
     assert [got[o["id"]].state for o in orders] == ["ready"] * 5
 
 
-def test_a_job_lost_with_its_worker_is_enqueued_again_and_runs_once(app, svc, make_shop, control, base_url):
+def test_a_job_lost_with_its_worker_is_enqueued_again_and_runs_once(
+        app, svc, make_shop, control, base_url):
     shop = make_shop()
     order = place(control, shop, deliver=False)
     post_webhook(base_url, shop, "orders/create", order)

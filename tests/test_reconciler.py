@@ -15,7 +15,8 @@ def test_an_order_whose_webhook_never_came_is_recovered(app, svc, sandbox, make_
     with app.app_context():
         from sqlalchemy import text
         with svc.db.engine.begin() as conn:
-            conn.execute(text("UPDATE shops SET reconciled_through = reconciled_through - interval '1 hour'"))
+            conn.execute(text("UPDATE shops SET reconciled_through = "
+                              "reconciled_through - interval '1 hour'"))
         assert schedule_reconciles(svc) >= 1
     drain(app)
     assert orders_by_shopify_id(svc)[missed["id"]].state == "ready"
@@ -25,7 +26,8 @@ def test_an_order_whose_webhook_never_came_is_recovered(app, svc, sandbox, make_
 def test_removed_webhook_subscriptions_are_created_again(app, svc, sandbox, make_shop, control):
     from orderflow.jobs.reconcile import reconcile_shop
     shop = make_shop()
-    control.delete(f"/sandbox/shops/{shop}/webhook-subscriptions", params={"topic": "ORDERS_CREATE"})
+    control.delete(f"/sandbox/shops/{shop}/webhook-subscriptions",
+                   params={"topic": "ORDERS_CREATE"})
     listed = control.get(f"/sandbox/shops/{shop}/webhook-subscriptions").json()
     assert "ORDERS_CREATE" not in {s["topic"] for s in listed}
     with app.app_context():
@@ -50,8 +52,8 @@ def shipped(app, svc, sandbox, make_shop, control):
 
 
 def reconcile(app, svc, shop: str) -> None:
-    from orderflow.jobs.reconcile import reconcile_shop
     from orderflow.db.models import Shop
+    from orderflow.jobs.reconcile import reconcile_shop
     with app.app_context():
         with svc.db.session() as s:
             shop_id = s.query(Shop).filter_by(domain=shop).one().id
@@ -95,8 +97,8 @@ def test_a_fulfilment_cancelled_in_shopify_is_recorded_not_created_again(
     shop, order, fulfilment = shipped(app, svc, sandbox, make_shop, control)
     control.post(f"/sandbox/shops/{shop}/orders/{order['id']}/cancel",
                  json={"deliver": False}).raise_for_status()
-    from orderflow.integrations.shopify import queries
     from orderflow.db.models import Shop
+    from orderflow.integrations.shopify import queries
     from orderflow.services import access_token
     with app.app_context(), svc.db.session() as s:
         domain, token = access_token(svc, s.query(Shop).filter_by(domain=shop).one().id)

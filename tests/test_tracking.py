@@ -1,4 +1,5 @@
-"""After the label: tracking news reaches the order, Shopify, the customer and the merchant, once."""
+"""After the label: tracking news reaches the order, Shopify, the customer and the merchant,
+once."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import text
 
 from orderflow.queue import outbox
-
 from orderflow.queue.clock import schedule_tracking
 from orderflow.sandbox.easypost.webhooks import signature
 
@@ -51,7 +51,8 @@ def _idle(app) -> bool:
     svc = app.extensions["orderflow"]
     with svc.db.engine.connect() as conn:
         return not conn.execute(text(
-            "SELECT count(*) FROM webhook_deliveries WHERE status IN ('pending', 'queued')")).scalar()
+            "SELECT count(*) FROM webhook_deliveries "
+            "WHERE status IN ('pending', 'queued')")).scalar()
 
 
 def step(app, sandbox, carrier, until: str | None = None) -> None:
@@ -79,7 +80,8 @@ def notices(svc, channel: str | None = None) -> list:
     with svc.db.engine.connect() as conn:
         return conn.execute(text(
             "SELECT channel, kind, state, recipient, error FROM notices "
-            "WHERE CAST(:channel AS text) IS NULL OR channel = :channel ORDER BY id"), {"channel": channel}).all()
+            "WHERE CAST(:channel AS text) IS NULL OR channel = :channel ORDER BY id"),
+            {"channel": channel}).all()
 
 
 def shopify_events(control, shop, order) -> list[str]:
@@ -153,7 +155,8 @@ def test_a_forged_or_missing_carrier_signature_is_refused_and_changes_nothing(
     body = json.dumps(event).encode()
     unsigned = httpx.post(f"{base_url}/webhooks/easypost", content=body)
     assert unsigned.status_code == 401
-    tampered = httpx.post(f"{base_url}/webhooks/easypost", content=body.replace(b"delivered", b"DELIVERED", 1),
+    tampered = httpx.post(f"{base_url}/webhooks/easypost",
+                          content=body.replace(b"delivered", b"DELIVERED", 1),
                           headers={"X-Hmac-Signature": signature(body, CARRIER_WEBHOOK_SECRET)})
     assert tampered.status_code == 401
     settle(app, sandbox, carrier)
@@ -224,7 +227,8 @@ def test_a_lost_webhook_is_recovered_by_polling(
     step(app, sandbox, carrier, "delivered")
     carrier.clear_faults()
     assert shipment_row(svc, order["id"]).tracking_status != "delivered"
-    monkeypatch.setattr(svc, "settings", dataclasses.replace(svc.settings, TRACKING_POLL_SECONDS=0.0))
+    monkeypatch.setattr(svc, "settings",
+                        dataclasses.replace(svc.settings, TRACKING_POLL_SECONDS=0.0))
     assert schedule_tracking(svc) >= 1
     settle(app, sandbox, carrier)
     assert shipment_row(svc, order["id"]).tracking_status == "delivered"
@@ -232,7 +236,8 @@ def test_a_lost_webhook_is_recovered_by_polling(
     assert shopify_events(control, shop, order)[-1] == "DELIVERED"
 
 
-@pytest.mark.parametrize("outcome, alert", [("failure", "failed"), ("return_to_sender", "returning")])
+@pytest.mark.parametrize("outcome, alert",
+                         [("failure", "failed"), ("return_to_sender", "returning")])
 def test_a_delivery_problem_alerts_the_merchant_and_tells_the_customer(
         outcome, alert, app, svc, sandbox, carrier, make_shop, control, smtp_server, base_url):
     shop, order = shipped(app, sandbox, carrier, make_shop, control, smtp_server,
@@ -245,8 +250,8 @@ def test_a_delivery_problem_alerts_the_merchant_and_tells_the_customer(
     assert alerts[0]["order"]["name"] == order["name"]
     to = {m["To"]: m["Subject"] for m in mails(smtp_server)}
     assert "ops@merchant.example" in to and order["name"] in to["ops@merchant.example"]
-    assert "problem" in to["customer@example.com"].lower() or "problem" in mails(smtp_server)[-1].get_body(
-        ("plain",)).get_content().lower()
+    assert ("problem" in to["customer@example.com"].lower()
+            or "problem" in mails(smtp_server)[-1].get_body(("plain",)).get_content().lower())
     assert shopify_events(control, shop, order)[-1] == "FAILURE"
 
 
@@ -334,7 +339,8 @@ def test_a_mail_server_refusing_for_a_while_delays_the_email_but_sends_it_once(
     smtp_server.refuse = "451 4.3.0 Mailbox busy, try again later"
     step(app, sandbox, carrier, "out_for_delivery")
     [notice] = [n for n in notices(svc, "email") if n.kind == "out_for_delivery"]
-    assert notice.state == "pending" and "451" in notice.error, (notices(svc), subjects(smtp_server))
+    assert notice.state == "pending" and "451" in notice.error, (
+        notices(svc), subjects(smtp_server))
     assert subjects(smtp_server) == []
     smtp_server.refuse = None
     assert schedule_tracking(svc) >= 1
@@ -366,7 +372,8 @@ def test_a_shopify_event_is_pushed_once_when_the_worker_dies_waiting_for_shopify
     settle(app, sandbox, carrier)
     assert shopify_events(control, shop, order) == ["IN_TRANSIT"]
     with svc.db.engine.connect() as conn:
-        state, detail = conn.execute(text("SELECT state, detail FROM notices WHERE channel = 'shopify'")).one()
+        state, detail = conn.execute(
+            text("SELECT state, detail FROM notices WHERE channel = 'shopify'")).one()
     assert state == "sent" and detail["adopted"] is True
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -16,7 +16,7 @@ from orderflow.db.models import LineItem, Order, ParcelRow, Shipment, Shop, Shop
 from .browser import DESKTOP, PHONE, visit
 
 SCRIPT_TITLE = "<script>alert(1)</script>"
-NOW = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
 # What the first shipment's page shows, and what nobody's page may show.
 FIRST_SHOWS = ["Maple & Pine Goods", "#1001", "9400111899223344556677", "Black tee, medium",
@@ -82,7 +82,7 @@ def in_transit(svc, token: str) -> None:
          parcels=[
              {"tracking_code": "9400111899223344556677", "tracking_status": "in_transit",
               "carrier_shipment_id": "shp_internal_a", "tracker_id": "trk_internal_a",
-              "tracking_estimate": datetime(2026, 3, 5, tzinfo=timezone.utc),
+              "tracking_estimate": datetime(2026, 3, 5, tzinfo=UTC),
               "contents": {"items": {"TEE-BLK-M": 2, SCRIPT_TITLE: 1}, "billable_lb": 1},
               "tracking_events": events},
              {"tracking_code": "VOIDED-CODE-1", "voided_at": NOW,
@@ -98,7 +98,7 @@ def delivered(svc, token: str) -> None:
     seed(svc, shop="Harbor Tea Co", order="#2002", token=token, lines=[("OOLONG-50", "Oolong tin")],
          shipment={"carrier": "UPS", "service": "Ground", "estimated_delivery": date(2026, 3, 4),
                    "tracking_status": "delivered", "delivery_proof": proof,
-                   "delivered_at": datetime(2026, 3, 4, 15, 5, tzinfo=timezone.utc)},
+                   "delivered_at": datetime(2026, 3, 4, 15, 5, tzinfo=UTC)},
          parcels=[{"tracking_code": "1Z999AA10123456784", "tracking_status": "delivered",
                    "carrier_shipment_id": "shp_internal_b", "contents": {"items": {"OOLONG-50": 1}},
                    "tracking_events": events}])

@@ -20,7 +20,8 @@ def order_payload(control, shop: str, **spec) -> dict:
     return control.post(f"/sandbox/shops/{shop}/orders", json=spec).raise_for_status().json()
 
 
-def test_signed_order_webhook_is_recorded_before_the_answer_and_processed(svc, app, make_shop, control, base_url):
+def test_signed_order_webhook_is_recorded_before_the_answer_and_processed(
+        svc, app, make_shop, control, base_url):
     shop = make_shop()
     payload = order_payload(control, shop)
     response = post_webhook(base_url, shop, "orders/create", payload, webhook_id="wh-1")
@@ -33,7 +34,8 @@ def test_signed_order_webhook_is_recorded_before_the_answer_and_processed(svc, a
     assert shopify_id == payload["id"] and payload["id"] > 2**53
 
 
-def test_forged_signature_wrong_secret_and_altered_body_are_refused(svc, make_shop, control, base_url):
+def test_forged_signature_wrong_secret_and_altered_body_are_refused(
+        svc, make_shop, control, base_url):
     shop = make_shop()
     payload = order_payload(control, shop)
     body = json.dumps(payload).encode()
@@ -48,27 +50,34 @@ def test_forged_signature_wrong_secret_and_altered_body_are_refused(svc, make_sh
     assert deliveries(svc) == []
 
 
-def test_the_previous_secret_still_verifies_during_rotation(database_url, sandbox, app_port, make_shop, control):
-    from orderflow import create_app
-    from werkzeug.serving import make_server
+def test_the_previous_secret_still_verifies_during_rotation(
+        database_url, sandbox, app_port, make_shop, control):
     import threading
+
+    from werkzeug.serving import make_server
+
+    from orderflow import create_app
     port = free_port()
-    rotated = create_app(settings_for(database_url, sandbox, app_port, SHOPIFY_API_SECRET="new-secret-new-secret-new-secret-new",
-                                      SHOPIFY_API_SECRET_OLD="test-client-secret-of-at-least-32-bytes"))
+    rotated = create_app(settings_for(
+        database_url, sandbox, app_port, SHOPIFY_API_SECRET="new-secret-new-secret-new-secret-new",
+        SHOPIFY_API_SECRET_OLD="test-client-secret-of-at-least-32-bytes"))
     server = make_server("127.0.0.1", port, rotated, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         shop = make_shop()
         payload = order_payload(control, shop)
         old = post_webhook(f"http://127.0.0.1:{port}", shop, "orders/create", payload)
-        new = post_webhook(f"http://127.0.0.1:{port}", shop, "orders/create", payload, secret="new-secret-new-secret-new-secret-new")
-        other = post_webhook(f"http://127.0.0.1:{port}", shop, "orders/create", payload, secret="other")
+        new = post_webhook(f"http://127.0.0.1:{port}", shop, "orders/create", payload,
+                           secret="new-secret-new-secret-new-secret-new")
+        other = post_webhook(f"http://127.0.0.1:{port}", shop, "orders/create", payload,
+                             secret="other")
         assert (old.status_code, new.status_code, other.status_code) == (200, 200, 401)
     finally:
         server.shutdown()
 
 
-def test_duplicate_webhook_id_is_answered_200_and_has_no_second_effect(svc, app, make_shop, control, base_url):
+def test_duplicate_webhook_id_is_answered_200_and_has_no_second_effect(
+        svc, app, make_shop, control, base_url):
     shop = make_shop()
     payload = order_payload(control, shop)
     first = post_webhook(base_url, shop, "orders/create", payload, webhook_id="same-id")
@@ -114,14 +123,17 @@ def test_an_unusable_order_body_fails_visibly_without_a_500(svc, app, make_shop,
     assert "orders/create" in error
 
 
-def test_fuzzed_order_bodies_never_500_and_never_leave_work_stuck(svc, app, make_shop, control, base_url):
-    from hypothesis import HealthCheck, given, settings, strategies as st
+def test_fuzzed_order_bodies_never_500_and_never_leave_work_stuck(
+        svc, app, make_shop, control, base_url):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
     shop = make_shop()
     real = order_payload(control, shop)
     json_values = st.recursive(
         st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
         | st.text(max_size=80),
-        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+        lambda inner: st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=3),
         max_leaves=8)
 
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from orderflow.queue.clock import schedule_shipping
 from orderflow.jobs.labels import buy_label
+from orderflow.queue.clock import schedule_shipping
 
 from .helpers import (
     buys,

@@ -201,7 +201,7 @@ def line(columns: Sequence[str], values: Sequence[float | None],
          frame: Frame = Frame()) -> LineChart:
     top, step = nice_scale(max((v for v in values if v is not None), default=0))
     points, segments, current = [], [], []
-    for i, (column, value) in enumerate(zip(columns, values)):
+    for i, (column, value) in enumerate(zip(columns, values, strict=False)):
         if value is None:
             segments, current = _close(segments, current), []
             continue

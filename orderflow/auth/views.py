@@ -49,7 +49,8 @@ def install():
 def _callback_problem(svc) -> str | None:
     args = request.args
     pairs = list(args.items(multi=True))
-    if not verify_query_hmac(pairs, [svc.settings.SHOPIFY_API_SECRET, svc.settings.SHOPIFY_API_SECRET_OLD]):
+    api_secrets = [svc.settings.SHOPIFY_API_SECRET, svc.settings.SHOPIFY_API_SECRET_OLD]
+    if not verify_query_hmac(pairs, api_secrets):
         return "the request is not signed by Shopify"
     expected = session.pop("oauth_state", None)
     if not expected or not secrets.compare_digest(expected, args.get("state", "")):
@@ -57,7 +58,8 @@ def _callback_problem(svc) -> str | None:
     shop = args.get("shop", "")
     if not valid_shop_domain(shop) or shop != session.pop("oauth_shop", None):
         return "the shop domain is not valid"
-    if not args.get("timestamp", "").isdigit() or abs(time.time() - int(args["timestamp"])) > _CALLBACK_MAX_AGE:
+    timestamp = args.get("timestamp", "")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > _CALLBACK_MAX_AGE:
         return "the request is too old: start the install again"
     if not args.get("code"):
         return "Shopify sent no authorization code"

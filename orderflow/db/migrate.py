@@ -1,4 +1,7 @@
-"""Alembic, driven from our settings: `flask --app orderflow db upgrade` (the Procfile's release)."""
+"""Alembic, driven from our settings: `flask --app orderflow db upgrade`.
+
+That is the Procfile's release step.
+"""
 
 from __future__ import annotations
 

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String,
-    Text, TypeDecorator,
-    UniqueConstraint, text,
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -17,13 +29,13 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_time(value: str) -> datetime:
     """An ISO-8601 time from Shopify, always aware."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class AwareDateTime(TypeDecorator):
@@ -33,7 +45,7 @@ class AwareDateTime(TypeDecorator):
     cache_ok = True
 
     def process_result_value(self, value, dialect):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -199,18 +211,24 @@ class DataRequest(Base):
 class ShopSettings(Base):
     """A shop's shipping settings (origin, boxes, policy, label format, rules) as one document.
 
-    `orderflow.fulfilment.shop_settings` reads it into typed settings with defaults for what is absent.
+    `orderflow.fulfilment.shop_settings` reads it into typed settings with defaults for what is
+    absent.
     """
 
     __tablename__ = "shop_settings"
 
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    shop_id: Mapped[int] = mapped_column(
+        ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True
+    )
     data: Mapped[dict] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Shipment(Base):
-    """What one Shopify fulfilment will carry: lines of one fulfilment order, in one or more parcels."""
+    """What one Shopify fulfilment will carry.
+
+    The lines of one fulfilment order, in one or more parcels.
+    """
 
     __tablename__ = "shipments"
     __table_args__ = (Index("ix_shipment_shop_state", "shop_id", "state", "id"),)
@@ -255,7 +273,9 @@ class ParcelRow(Base):
     __tablename__ = "parcels"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    shipment_id: Mapped[int] = mapped_column(
+        ForeignKey("shipments.id", ondelete="CASCADE"), index=True
+    )
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     box: Mapped[str | None] = mapped_column(String(120))
@@ -348,7 +368,9 @@ class EmailOptOut(Base):
 
     __tablename__ = "email_optouts"
 
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    shop_id: Mapped[int] = mapped_column(
+        ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True
+    )
     email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

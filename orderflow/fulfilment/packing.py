@@ -316,13 +316,15 @@ def _rotations(size: Size) -> list[Size]:
 
 
 def _inside(position: Size, size: Size, inner: Size) -> bool:
-    return all(p >= 0 and p + s <= limit for p, s, limit in zip(position, size, inner))
+    return all(
+        p >= 0 and p + s <= limit for p, s, limit in zip(position, size, inner, strict=False)
+    )
 
 
 def _overlap(a: _Spot, b: _Spot) -> bool:
     return all(
         pa < pb + sb and pb < pa + sa
-        for pa, sa, pb, sb in zip(a.position, a.size, b.position, b.size)
+        for pa, sa, pb, sb in zip(a.position, a.size, b.position, b.size, strict=False)
     )
 
 

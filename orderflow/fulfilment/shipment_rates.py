@@ -32,7 +32,7 @@ def combine(parcel_rates: Sequence[Sequence[Rate]]) -> list[Rate]:
         dates = [r.delivery_date for r in rates]
         combined.append(Rate(
             id=key, carrier=rates[0].carrier, service=rates[0].service,
-            amount=Money(sum((r.amount.amount for r in rates)), currencies.pop()),
+            amount=Money(sum(r.amount.amount for r in rates), currencies.pop()),
             delivery_days=None if None in days else max(days),
             delivery_date=None if None in dates else max(dates),
             carrier_account_id=rates[0].carrier_account_id,

@@ -12,9 +12,10 @@ from typing import NamedTuple
 from flask import render_template
 
 from ..db.models import Shop
-from ..services import services
 from ..emails.unsubscribe import opt_out, read_unsubscribe_token
+from ..services import services
 from . import bp
+
 
 class Recipient(NamedTuple):
     shop_id: int

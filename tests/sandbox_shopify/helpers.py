@@ -13,8 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from .. import shopify_queries as queries
 from orderflow.sandbox.shopify import SandboxShopify
+
+from .. import shopify_queries as queries
 
 CLIENT_ID, SECRET = "sandbox-client-id", "shpss_" + "5e" * 16
 OTHER_SECRET = "shpss_" + "0f" * 16

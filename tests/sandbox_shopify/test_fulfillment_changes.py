@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from .. import shopify_queries as queries
-
 from .helpers import Shop, fulfil, to_ship, wait_until
 
 # --- fulfillmentCancel -------------------------------------------------------------------------
@@ -47,9 +46,10 @@ def test_cancelled_fulfillment_reopens_its_lines_and_can_be_fulfilled_again(sand
     assert closed["id"] == fo["id"] and closed["status"] == "CLOSED"
     assert reopened["status"] == "OPEN" and reopened["fulfillmentHolds"] == []
     assert reopened["assignedLocation"] == closed["assignedLocation"]
+    cancelled_back = [(n["sku"], q, n["lineItem"])
+                      for n, q in zip(fo["lineItems"]["nodes"], (2, 1), strict=False)]
     assert [(n["sku"], n["remainingQuantity"], n["lineItem"]) for n in
-            reopened["lineItems"]["nodes"]] == \
-        [(n["sku"], q, n["lineItem"]) for n, q in zip(fo["lineItems"]["nodes"], (2, 1))]
+            reopened["lineItems"]["nodes"]] == cancelled_back
     found = shop.data(queries.ORDER_FULFILLMENTS, {"id": order["admin_graphql_api_id"]})
     assert [(f["id"], f["status"]) for f in found["order"]["fulfillments"]] == \
         [(first["id"], "CANCELLED")]

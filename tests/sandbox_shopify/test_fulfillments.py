@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 from .. import shopify_queries as queries
-
 from .helpers import SECRET, fulfil, to_ship
 
 EVENT_CREATE = """

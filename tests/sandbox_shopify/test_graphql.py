@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 from .. import shopify_queries as queries
-
 from .helpers import VERSION, Shop, start_sandbox, wait_until
 
 FULL_ORDERS_QUERY = f"""

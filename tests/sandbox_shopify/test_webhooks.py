@@ -9,7 +9,6 @@ import hmac
 import json
 
 from .. import shopify_queries as queries
-
 from .helpers import OTHER_SECRET, SECRET, VERSION, wait_until
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from io import BytesIO
 
@@ -50,7 +50,7 @@ def test_a_landscape_or_letter_label_is_turned_and_scaled_onto_a_4x6_page():
 
 
 def slip_order(name: str, customer: str) -> tuple[Order, list[Shipment]]:
-    order = Order(id=1, name=name, shopify_created_at=datetime(2026, 11, 24, tzinfo=timezone.utc),
+    order = Order(id=1, name=name, shopify_created_at=datetime(2026, 11, 24, tzinfo=UTC),
                   note="Gift wrap, please",
                   shipping_address={"name": customer, "address1": "12 Rue de la Paix",
                                     "city": "Montréal", "province_code": "QC", "zip": "H2X 1Y4",
@@ -62,7 +62,7 @@ def slip_order(name: str, customer: str) -> tuple[Order, list[Shipment]]:
     ]
     shipment = Shipment(carrier="UPS", service="Ground")
     shipment.parcels = [ParcelRow(position=0, box="Small box", tracking_code="1ZTRACK0001",
-                                  bought_at=datetime.now(timezone.utc), weight_oz=Decimal(12),
+                                  bought_at=datetime.now(UTC), weight_oz=Decimal(12),
                                   contents={"items": {"Ceramic mug": 2}})]
     return order, [shipment]
 

@@ -59,7 +59,8 @@ def test_the_scale_tops_out_at_a_round_number(highest, top, step):
 
 
 def test_tick_labels_drop_needless_decimals():
-    assert [tick_label(v) for v in (0, 2.5, 12.5, 1000, 0.1)] == ["0", "2.5", "12.5", "1,000", "0.1"]
+    labels = [tick_label(v) for v in (0, 2.5, 12.5, 1000, 0.1)]
+    assert labels == ["0", "2.5", "12.5", "1,000", "0.1"]
 
 
 def test_stacked_bars_stack_each_column_in_series_order_on_a_shared_scale():
@@ -97,7 +98,8 @@ def test_a_lone_point_is_a_dot_without_a_line():
 
 
 def test_share_bars_are_as_long_as_their_share_of_the_track():
-    chart = share_bars([("UPS Ground", 2 / 3), ("USPS Priority", 1.0), ("Odd", 1.5)], width=460, left=100)
+    chart = share_bars([("UPS Ground", 2 / 3), ("USPS Priority", 1.0), ("Odd", 1.5)],
+                       width=460, left=100)
     assert chart.track == 300
     assert [b.width for b in chart.bars] == [200.0, 300.0, 300.0]
     assert [m.label for m in chart.marks] == ["0%", "50%", "100%"]
@@ -106,7 +108,8 @@ def test_share_bars_are_as_long_as_their_share_of_the_track():
 
 def test_spend_is_stacked_biggest_carrier_first_and_summed_into_buckets():
     days = buckets(date(2026, 11, 2), date(2026, 11, 20), "week")  # Oct 27, Nov 2 ... as Mondays
-    rows = [(date(2026, 11, 3), "USPS", Decimal("4.00")), (date(2026, 11, 5), "USPS", Decimal("6.00")),
+    rows = [(date(2026, 11, 3), "USPS", Decimal("4.00")),
+            (date(2026, 11, 5), "USPS", Decimal("6.00")),
             (date(2026, 11, 18), "UPS", Decimal("12.50"))]
     chart = spend_chart(rows, days, "week")
     assert list(chart.colours) == ["UPS", "USPS"]

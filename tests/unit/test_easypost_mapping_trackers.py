@@ -5,9 +5,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orderflow.integrations.easypost.client import validate_webhook
-from orderflow.integrations.easypost.errors import CarrierResponseError, WebhookSignatureError
-from orderflow.integrations.easypost.mapping import tracker_from_easypost
 from orderflow.fulfilment.carrier_names import shopify_company, tracking_url
 from orderflow.fulfilment.tracking_status import (
     TrackingStatus,
@@ -15,6 +12,9 @@ from orderflow.fulfilment.tracking_status import (
     rank,
     shopify_event_status,
 )
+from orderflow.integrations.easypost.client import validate_webhook
+from orderflow.integrations.easypost.errors import CarrierResponseError, WebhookSignatureError
+from orderflow.integrations.easypost.mapping import tracker_from_easypost
 from orderflow.integrations.easypost.statuses import status_from_easypost
 
 from .easypost_recordings import OFFICIAL, official, recorded

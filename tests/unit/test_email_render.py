@@ -296,7 +296,8 @@ def test_smtp_mailer_repr_hides_the_password():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_merchants_subject_and_opening_replace_ours_with_the_facts_kept(kind):
-    wording = Wording("{order} from {shop}: news", "Thanks for shopping at {shop}!\n\nWe pack by hand.")
+    wording = Wording("{order} from {shop}: news",
+                      "Thanks for shopping at {shop}!\n\nWe pack by hand.")
     message = render(customer_email(kind), wording=wording)
     text, html = bodies(message)
     assert message["Subject"] == "#1001 from Maple & Co: news"
@@ -320,12 +321,15 @@ def test_the_merchants_text_is_escaped_and_fills_only_known_placeholders():
     text, html = bodies(message)
     assert message["Subject"] == "<b>#1001</b> Bcc: x@evil.example {order.__class__} {0}"
     assert "Bcc" not in message.keys()  # one line: no header injection
-    assert '>&lt;script&gt;alert(1)&lt;/script&gt; {order.__init__.__globals__} Shop "&lt;i&gt;"</p>' in html
+    escaped = ('>&lt;script&gt;alert(1)&lt;/script&gt; {order.__init__.__globals__} '
+               'Shop "&lt;i&gt;"</p>')
+    assert escaped in html
     assert "<script" not in html and "<i>" not in html
     assert "<script>alert(1)</script>" in text
 
 
 def test_wording_problems_name_the_fix():
     assert wording_problem("{order} is on its way from {shop}", 150) is None
-    assert wording_problem("Hi {first_name}", 150) == "{first_name} is not something we can fill in: use {order} or {shop}"
+    expected = "{first_name} is not something we can fill in: use {order} or {shop}"
+    assert wording_problem("Hi {first_name}", 150) == expected
     assert wording_problem("x" * 151, 150) == "keep it to 150 characters (this has 151)"

@@ -17,4 +17,5 @@ def test_a_page_with_more_lines_is_cut():
 def test_whole_pages_and_missing_orders_are_not():
     assert not _lines_cut(answer(False, False))
     assert not _lines_cut({"order": None})
-    assert not _lines_cut({"order": {"fulfillmentOrders": {"nodes": [{"lineItems": {"nodes": []}}]}}})
+    no_lines = {"order": {"fulfillmentOrders": {"nodes": [{"lineItems": {"nodes": []}}]}}}
+    assert not _lines_cut(no_lines)

@@ -7,7 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orderflow.fulfilment.states.orders import (
-    SHIPPING_WALK, OrderState, can_transition, reached, transition,
+    SHIPPING_WALK,
+    OrderState,
+    can_transition,
+    reached,
+    transition,
 )
 
 BEFORE_SHOPIFY_HAS_IT = [

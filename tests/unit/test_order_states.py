@@ -3,7 +3,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orderflow.fulfilment.states.orders import (
-    TRANSITIONS, IllegalTransition, OrderState, can_transition, is_terminal, transition,
+    TRANSITIONS,
+    IllegalTransition,
+    OrderState,
+    can_transition,
+    is_terminal,
+    transition,
 )
 
 states = st.sampled_from(list(OrderState))

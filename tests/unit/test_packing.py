@@ -289,7 +289,8 @@ def test_items_sit_inside_their_box_without_overlapping(order, shop_boxes):
 
     for parcel in result.parcels:
         for unit in parcel.units:
-            for position, side, limit in zip(unit.position_in, unit.size_in, parcel.inner_in):
+            sides = zip(unit.position_in, unit.size_in, parcel.inner_in, strict=False)
+            for position, side, limit in sides:
                 assert 0 <= position and position + side <= limit
             assert sorted(unit.size_in) == sorted(_unit_inches(order[unit.item_index]))
         for a, b in combinations(parcel.units, 2):
@@ -317,5 +318,5 @@ def _unit_inches(item: PackItem):
 def _overlap(a, b) -> bool:
     return all(
         pa < pb + sb and pb < pa + sa
-        for pa, sa, pb, sb in zip(a.position_in, a.size_in, b.position_in, b.size_in)
+        for pa, sa, pb, sb in zip(a.position_in, a.size_in, b.position_in, b.size_in, strict=False)
     )

@@ -28,7 +28,8 @@ def test_email_defaults_send_every_customer_email_in_the_default_colour():
 def test_the_customer_gets_one_shipping_confirmation_shopifys_or_ours():
     assert read_settings(None).notify_customer is False
     assert read_settings({"emails": {"customer": ["delivered"]}}).notify_customer is True
-    assert read_settings({"notify_customer": False, "emails": {"customer": []}}).notify_customer is False
+    quiet = read_settings({"notify_customer": False, "emails": {"customer": []}})
+    assert quiet.notify_customer is False
     with pytest.raises(SettingsError) as refused:
         read_settings({"notify_customer": True})
     assert refused.value.field == "notify_customer" and "both" in str(refused.value)
@@ -86,9 +87,10 @@ WAREHOUSE = {"company": "3PL Inc", "address1": "5 Dock Rd", "city": "Brooklyn",
 
 
 def test_a_ship_from_address_per_location_wins_over_the_default():
-    settings = read_settings({"origin": {**WAREHOUSE, "city": "Portland", "province_code": "OR", "zip": "97201"},
-                              "origins": {"Brooklyn warehouse": WAREHOUSE}})
-    assert origin_for(settings, "brooklyn warehouse ").city == "Brooklyn"  # as Shopify names it, loosely
+    portland = {**WAREHOUSE, "city": "Portland", "province_code": "OR", "zip": "97201"}
+    settings = read_settings({"origin": portland, "origins": {"Brooklyn warehouse": WAREHOUSE}})
+    # as Shopify names it, loosely
+    assert origin_for(settings, "brooklyn warehouse ").city == "Brooklyn"
     assert origin_for(settings, "Shop floor").city == "Portland"
     assert origin_for(read_settings(None), "Anywhere") is None  # the location's own address
 
@@ -148,7 +150,8 @@ def test_a_policy_is_read():
 
 def test_box_errors_name_the_box():
     with pytest.raises(SettingsError) as caught:
-        read_settings({"boxes": [{"name": "A", "inner": [8, 6, 4]}, {"name": "B", "inner": [8, 0, 4]}]})
+        read_settings({"boxes": [{"name": "A", "inner": [8, 6, 4]},
+                                 {"name": "B", "inner": [8, 0, 4]}]})
     assert caught.value.field == "boxes.1.inner"
     with pytest.raises(SettingsError, match="boxes.0.weight_g"):
         read_settings({"boxes": [{"name": "A", "inner": [8, 6, 4], "weight_g": "heavy"}]})
@@ -167,8 +170,10 @@ def test_email_wording_per_kind_is_read_and_blank_wording_is_dropped():
 
 @pytest.mark.parametrize("templates, field, words", [
     ({"lost": {"subject": "x"}}, "emails.templates.lost", "not one of our emails"),
-    ({"shipped": {"subject": "Hi {name}"}}, "emails.templates.shipped.subject", "{name} is not something"),
-    ({"shipped": {"subject": "{order.__class__}"}}, "emails.templates.shipped.subject", "use {order} or {shop}"),
+    ({"shipped": {"subject": "Hi {name}"}}, "emails.templates.shipped.subject",
+     "{name} is not something"),
+    ({"shipped": {"subject": "{order.__class__}"}}, "emails.templates.shipped.subject",
+     "use {order} or {shop}"),
     ({"shipped": {"subject": "two\nlines"}}, "emails.templates.shipped.subject", "one line"),
     ({"shipped": {"subject": "x" * 151}}, "emails.templates.shipped.subject", "150 characters"),
     ({"shipped": {"intro": "x" * 1001}}, "emails.templates.shipped.intro", "1000 characters"),
@@ -185,8 +190,8 @@ def test_bad_wording_names_the_email_and_the_fix(templates, field, words):
 
 
 def test_the_carrier_account_keeps_the_key_encrypted_and_out_of_its_repr():
-    account = read_settings({"carrier_account": {"api_key": "gAAAA-ciphertext", "last4": "WXYZ",
-                                                 "mode": "test", "label": " Main "}}).carrier_account
+    stored = {"api_key": "gAAAA-ciphertext", "last4": "WXYZ", "mode": "test", "label": " Main "}
+    account = read_settings({"carrier_account": stored}).carrier_account
     assert account == CarrierAccount("gAAAA-ciphertext", "WXYZ", "test", "Main")
     assert "ciphertext" not in repr(account)
     assert read_settings(None).carrier_account is None
@@ -215,7 +220,8 @@ def test_an_easypost_key_is_recognised_by_its_shape(key, ok, mode):
 def test_settings_problems_lists_every_field_not_just_the_first():
     problems = settings_problems({
         "label_format": "GIF", "policy": {"mode": "slowest", "max_days": 0},
-        "emails": {"colour": "red", "reply_to": "help at shop", "templates": {"shipped": {"subject": "{x}"}}},
+        "emails": {"colour": "red", "reply_to": "help at shop",
+                   "templates": {"shipped": {"subject": "{x}"}}},
         "origin": {"city": "Austin"},
     })
     assert set(problems) == {

@@ -9,13 +9,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orderflow.fulfilment.states import (
-    batches as batch_states, deliveries as delivery_states, notices as notice_states, orders as order_states, shipments as shipment_states,
+    batches as batch_states,
+)
+from orderflow.fulfilment.states import (
+    deliveries as delivery_states,
+)
+from orderflow.fulfilment.states import (
+    notices as notice_states,
+)
+from orderflow.fulfilment.states import (
+    orders as order_states,
+)
+from orderflow.fulfilment.states import (
+    shipments as shipment_states,
 )
 from orderflow.fulfilment.states.batches import BatchOutcome, BatchState
 from orderflow.fulfilment.states.deliveries import DeliveryStatus
+from orderflow.fulfilment.states.machine import IllegalTransition, StateMachine
 from orderflow.fulfilment.states.notices import NoticeState
 from orderflow.fulfilment.states.shipments import ShipmentState
-from orderflow.fulfilment.states.machine import IllegalTransition, StateMachine
 
 # (module, enum, table, the stored strings in declaration order, the final states)
 MACHINES = {

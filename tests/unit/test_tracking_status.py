@@ -1,19 +1,20 @@
 """A shipment's tracking status from its parcels', and the history kept from every update."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderflow.fulfilment import tracking as tk
-from orderflow.fulfilment.types import TrackingEvent
 from orderflow.fulfilment.tracking_status import TrackingStatus, rank
+from orderflow.fulfilment.types import TrackingEvent
 
 STATUSES = [s.value for s in TrackingStatus]
 
 
 def event(status: str, day: int, message: str = "scan") -> TrackingEvent:
     return TrackingEvent(status=status, message=message,
-                         at=datetime(2026, 11, day, 9, tzinfo=timezone.utc), city="DALLAS", state="TX")
+                         at=datetime(2026, 11, day, 9, tzinfo=UTC), city="DALLAS", state="TX")
 
 
 def test_the_least_advanced_parcel_speaks_for_the_shipment():

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from orderflow.fulfilment.tracking_view import (
-    ParcelFacts, ShipmentFacts, day_text, moment_text, parse_moment, place_text, tracking_page,
+    ParcelFacts,
+    ShipmentFacts,
+    day_text,
+    moment_text,
+    parse_moment,
+    place_text,
+    tracking_page,
 )
 
 PROMISE = date(2026, 3, 6)
@@ -128,9 +134,9 @@ def test_events_at_the_same_moment_stay_in_the_carriers_order_newest_first():
 
 def test_estimated_delivery_is_the_latest_carrier_estimate_of_parcels_still_moving():
     page = tracking_page(shipment(
-        parcel(estimate=datetime(2026, 3, 4, tzinfo=timezone.utc)),
-        parcel(code="B", estimate=datetime(2026, 3, 5, tzinfo=timezone.utc)),
-        parcel("delivered", "C", estimate=datetime(2026, 3, 9, tzinfo=timezone.utc))))
+        parcel(estimate=datetime(2026, 3, 4, tzinfo=UTC)),
+        parcel(code="B", estimate=datetime(2026, 3, 5, tzinfo=UTC)),
+        parcel("delivered", "C", estimate=datetime(2026, 3, 9, tzinfo=UTC))))
     assert page.estimated_delivery == date(2026, 3, 5)
     assert page.estimated_text == "Thursday 5 March"
 
@@ -154,7 +160,7 @@ def test_delivered_shows_when_where_and_who_signed():
 
 
 def test_delivered_without_proof_says_when_it_was_delivered():
-    at = datetime(2026, 3, 5, 12, tzinfo=timezone.utc)
+    at = datetime(2026, 3, 5, 12, tzinfo=UTC)
     page = tracking_page(shipment(parcel("delivered"), status="delivered", delivered_at=at))
     delivery = page.delivery
     assert (delivery.when, delivery.where, delivery.signed_by) == ("Thu 5 Mar, 12:00", "", "")
@@ -190,6 +196,6 @@ def test_place_and_time_text():
     assert place_text({"city": "McAllen", "state": "TX"}) == "McAllen, TX"
     assert place_text({}) == ""
     assert parse_moment("not a time") is None and parse_moment(None) is None
-    assert parse_moment("2026-03-02T08:00:00") == datetime(2026, 3, 2, 8, tzinfo=timezone.utc)
-    assert moment_text(datetime(2026, 3, 2, 8, 5, tzinfo=timezone.utc)) == "Mon 2 Mar, 08:05"
+    assert parse_moment("2026-03-02T08:00:00") == datetime(2026, 3, 2, 8, tzinfo=UTC)
+    assert moment_text(datetime(2026, 3, 2, 8, 5, tzinfo=UTC)) == "Mon 2 Mar, 08:05"
     assert day_text(date(2026, 3, 2)) == "Monday 2 March"

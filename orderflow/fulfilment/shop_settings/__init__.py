@@ -38,19 +38,32 @@ from decimal import Decimal
 
 from ..carrier_selection import SelectionPolicy
 from ..packing import DIM_RULES, DimRule
+from ..types import Address, BoxPreset, PackingDefaults
 from .addresses import (
-    ADDRESS_FIELDS, address_problems, address_problems_by_path, read_address, read_origins,
+    ADDRESS_FIELDS,
+    address_problems,
+    address_problems_by_path,
+    read_address,
+    read_origins,
 )
 from .carrier_account import (
-    CarrierAccount, carrier_key_mode, carrier_key_problem, read_carrier_account,
+    CarrierAccount,
+    carrier_key_mode,
+    carrier_key_problem,
+    read_carrier_account,
 )
 from .emails import EmailSettings, read_emails
 from .packing import (
-    DEFAULT_BOXES, DEFAULT_PACKING, ProductFacts, read_boxes, read_dim_rules, read_packing, read_products,
+    DEFAULT_BOXES,
+    DEFAULT_PACKING,
+    ProductFacts,
+    read_boxes,
+    read_dim_rules,
+    read_packing,
+    read_products,
 )
 from .policy import read_policy
 from .values import SettingsError, read_decimal
-from ..types import Address, BoxPreset, PackingDefaults
 
 __all__ = [
     "ADDRESS_FIELDS", "AUTOMATION", "DEFAULT_BOXES", "DEFAULT_PACKING", "LABEL_FORMATS",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from .values import SettingsError, read_text
 from ..types import Address
+from .values import SettingsError, read_text
 
 # What carriers need to print a ship-from address on a label, and what to say when it is missing.
 REQUIRED_ADDRESS = {

@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..email_rules import (
-    DEFAULT_COLOUR, INTRO_MAX, KINDS, SUBJECT_MAX, Wording, is_email_address, is_hex_colour, is_https_url, wording_problem,
+    DEFAULT_COLOUR,
+    INTRO_MAX,
+    KINDS,
+    SUBJECT_MAX,
+    Wording,
+    is_email_address,
+    is_hex_colour,
+    is_https_url,
+    wording_problem,
 )
 from .values import SettingsError
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..packing import DIM_RULES, DimRule
-from .values import SettingsError, read_decimal, read_dimensions
 from ..types import BoxPreset, Dimensions, PackingDefaults
+from .values import SettingsError, read_decimal, read_dimensions
 
 
 def _inches(length: int, width: int, height: int) -> Dimensions:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..carrier_selection import MODES, SelectionPolicy
-from .values import SettingsError, read_decimal
 from ..types import Money
+from .values import SettingsError, read_decimal
 
 POLICY_KEYS = ("mode", "excluded_carriers", "excluded_services", "max_cost", "preferred",
                "preference_margin", "min_reliability", "max_days")

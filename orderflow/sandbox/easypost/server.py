@@ -103,7 +103,7 @@ def json_response(status: int, payload, lock) -> Response:
 class Context:
     """What a handler sees: the sandbox plus this request's base URL."""
 
-    def __init__(self, box: "SandboxEasyPost", base_url: str):
+    def __init__(self, box: SandboxEasyPost, base_url: str):
         self._box, self.base_url = box, base_url
 
     def __getattr__(self, name):
@@ -148,7 +148,7 @@ class SandboxEasyPost:
             raise RuntimeError("SandboxEasyPost is not started")
         return f"http://{self.host}:{self._server.server_port}"
 
-    def start(self) -> "SandboxEasyPost":
+    def start(self) -> SandboxEasyPost:
         self._server = make_server(self.host, self.port, self, threaded=True,
                                    request_handler=_QuietHandler)
         self.dispatcher.start()

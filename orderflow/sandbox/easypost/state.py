@@ -176,7 +176,7 @@ class Store:
     # ---- events --------------------------------------------------------------------------
     def event(self, tracker: dict, description: str, previous: dict) -> bytes:
         """Build and record an Event; return its compact JSON body (what gets signed and sent)."""
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         event = {"description": description, "mode": "test", "previous_attributes": previous,
                  "created_at": iso_millis(now), "pending_urls": list(self.hook_urls()),
                  "completed_urls": [], "updated_at": iso_millis(now), "id": new_id("evt"),

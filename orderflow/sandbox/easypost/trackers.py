@@ -121,8 +121,8 @@ def _at(day: dt.datetime, hour: int) -> dt.datetime:
 
 def build_plan(route: Route, outcome: str, t0: dt.datetime, code: str) -> list[Step]:
     """The status changes this parcel will go through, with simulated datetimes."""
-    hub = dict(zip(("city", "state", "zip"), HUBS[int(hash_fraction(code + "hub") * len(HUBS))]),
-               country="US")
+    hub_row = HUBS[int(hash_fraction(code + "hub") * len(HUBS))]
+    hub = dict(zip(("city", "state", "zip"), hub_row, strict=True), country="US")
     origin, dest = route.origin, route.destination
     est = _at(t0 + dt.timedelta(days=route.days), 0)
     d = lambda *a: _detail(route, *a)  # noqa: E731

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def new_id(prefix: str) -> str:

@@ -11,8 +11,8 @@ from flask import Blueprint, Response, jsonify, redirect, request
 
 from .core import SandboxCore
 from .graphql import Context, execute
-from .selection import operation_header
 from .oauth import OAuthError, access_token, authorize, session_token, signed_query
+from .selection import operation_header
 from .util import shop_host_param
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"

@@ -36,13 +36,17 @@ from dataclasses import asdict, fields
 from flask import Blueprint, jsonify, request
 
 from . import orders as order_ops
-from .fulfillments import set_tracking
 from .core import SandboxCore
+from .fulfillments import set_tracking
 from .graphql import WEBHOOK_TOPICS
 from .models import Faults, Shop
 from .oauth import issue, session_token
-from .payloads import (fulfillment_document, fulfillment_event_document, order_document,
-                       variant_document)
+from .payloads import (
+    fulfillment_document,
+    fulfillment_event_document,
+    order_document,
+    variant_document,
+)
 from .util import gid
 
 COMPLIANCE_KINDS = ("customers-redact", "customers-data_request", "shop-redact")

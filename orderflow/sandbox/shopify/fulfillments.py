@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from .models import (Fulfillment, FulfillmentEvent, FulfillmentLine, FulfillmentOrder,
-                     FulfillmentOrderLine, Order, Shop)
+from .models import (
+    Fulfillment,
+    FulfillmentEvent,
+    FulfillmentLine,
+    FulfillmentOrder,
+    FulfillmentOrderLine,
+    Order,
+    Shop,
+)
 from .orders import next_update_time
 from .selection import QueryError
 from .state import Store
@@ -149,7 +156,7 @@ def create_fulfillment(store: Store, shop: Shop, plan: Plan, spec: dict,
                        message: str | None) -> tuple[Order, Fulfillment]:
     order = shop.orders[plan[0][0].order_id]
     lines: dict[int, FulfillmentLine] = {}
-    for fo, fo_line, quantity in plan:
+    for _fo, fo_line, quantity in plan:
         fo_line.remaining -= quantity
         fo_line.line_item.fulfilled_quantity += quantity
         if fo_line.id in lines:

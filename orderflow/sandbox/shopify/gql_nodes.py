@@ -9,9 +9,20 @@ strings, DateTime UTC with Z, enums upper case.
 from __future__ import annotations
 
 from .fulfillments import latest_event
-from .models import (Customer, Fulfillment, FulfillmentEvent, FulfillmentLine,
-                     FulfillmentOrder, FulfillmentOrderLine, LineItem, Location, Order, Shop,
-                     Subscription, Variant)
+from .models import (
+    Customer,
+    Fulfillment,
+    FulfillmentEvent,
+    FulfillmentLine,
+    FulfillmentOrder,
+    FulfillmentOrderLine,
+    LineItem,
+    Location,
+    Order,
+    Shop,
+    Subscription,
+    Variant,
+)
 from .selection import Connection
 from .util import gid, gql_time, money
 
@@ -198,7 +209,7 @@ def fulfillment_node(f: Fulfillment) -> dict:
     in_transit = next((e for e in f.events if e.status == "IN_TRANSIT"), None)
     tracking = [{"__typename": "FulfillmentTrackingInfo", "company": f.tracking_company,
                  "number": number, "url": url}
-                for number, url in zip(f.tracking_numbers, f.tracking_urls)]
+                for number, url in zip(f.tracking_numbers, f.tracking_urls, strict=False)]
     if not tracking and f.tracking_company:
         tracking = [{"__typename": "FulfillmentTrackingInfo", "company": f.tracking_company,
                      "number": None, "url": None}]

@@ -7,8 +7,8 @@ object of resolvers; the client's own selection set then picks the fields (selec
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urlsplit
 
 from . import fulfillments as fulfillment_ops
@@ -16,8 +16,15 @@ from . import gql_nodes as nodes
 from .core import SandboxCore
 from .models import Shop, Subscription
 from .payloads import fulfillment_document, fulfillment_event_document
-from .selection import (Connection, QueryError, actual_cost, operation_header, project,
-                        read_operation, requested_cost)
+from .selection import (
+    Connection,
+    QueryError,
+    actual_cost,
+    operation_header,
+    project,
+    read_operation,
+    requested_cost,
+)
 from .util import gid_id, parse_time, utc_now, whole_seconds
 
 MUTATION_COST = 10
@@ -134,12 +141,12 @@ _SORTS = {
 def _order_filter(search: str | None):
     """A predicate for Shopify's search syntax: only updated_at/created_at comparisons."""
     tests = []
-    for field, op, q1, q2, bare in _FILTER.findall(search or ""):
+    for field_name, op, q1, q2, bare in _FILTER.findall(search or ""):
         try:
             bound = parse_time(q1 or q2 or bare)
         except ValueError:
             raise QueryError(f"Invalid search query date: {q1 or q2 or bare}") from None
-        attr = "updated_at" if field == "updated_at" else "created_at"
+        attr = "updated_at" if field_name == "updated_at" else "created_at"
         tests.append((attr, op or "=", bound))
     ops = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b,
            "<": lambda a, b: a < b, "=": lambda a, b: whole_seconds(a) == whole_seconds(b)}

@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from .models import (Customer, FulfillmentOrder, FulfillmentOrderLine, LineItem, Order, Shop)
+from .models import Customer, FulfillmentOrder, FulfillmentOrderLine, LineItem, Order, Shop
 from .state import Store
 from .util import utc_now, whole_seconds
 

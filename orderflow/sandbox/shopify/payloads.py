@@ -9,8 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .fulfillments import latest_event
-from .models import (Customer, Fulfillment, FulfillmentEvent, LineItem, Order, Shop,
-                     Variant)
+from .models import Customer, Fulfillment, FulfillmentEvent, LineItem, Order, Shop, Variant
 from .util import gid, money, money_set, rest_time, shop_name
 
 ZERO = Decimal("0")

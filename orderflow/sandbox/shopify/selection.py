@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 _TOKEN = re.compile(
     r'"""[\s\S]*?"""|"(?:[^"\\]|\\.)*"|\.\.\.|\$?[A-Za-z_][A-Za-z0-9_]*|-?\d+(?:\.\d+)?'
@@ -34,7 +35,7 @@ class Field:
     name: str | None  # None: an inline fragment (`... on Type { }`)
     alias: str | None = None
     args: dict = field(default_factory=dict)
-    children: list["Field"] | None = None
+    children: list[Field] | None = None
     type_condition: str | None = None
 
     @property
@@ -230,7 +231,7 @@ class Connection:
         selected = [self.build(item) for item in selected]
         return {
             "nodes": selected,
-            "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, selected)],
+            "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, selected, strict=True)],
             "pageInfo": {
                 "hasNextPage": has_next,
                 "hasPreviousPage": has_prev,

@@ -106,7 +106,7 @@ class SandboxShopify:
     def store(self):
         return self.core.store
 
-    def start(self) -> "SandboxShopify":
+    def start(self) -> SandboxShopify:
         self._server = make_server(self._host, self._port, self.app, threaded=True,
                                    request_handler=_QuietHandler)
         self.core.dispatcher.start()
@@ -127,7 +127,7 @@ class SandboxShopify:
         """True once no webhook is queued, in flight or waiting for a retry (held excluded)."""
         return self.core.dispatcher.wait_idle(timeout)
 
-    def __enter__(self) -> "SandboxShopify":
+    def __enter__(self) -> SandboxShopify:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -9,8 +9,8 @@ import itertools
 import random
 import secrets
 import threading
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal, ROUND_HALF_UP
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 
 try:
     from zoneinfo import ZoneInfo
@@ -45,7 +45,7 @@ class IdGenerator:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def whole_seconds(dt: datetime) -> datetime:
@@ -61,13 +61,13 @@ def gql_time(dt: datetime | None) -> str | None:
     """GraphQL DateTime: UTC with a Z suffix."""
     if dt is None:
         return None
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_time(text: str) -> datetime:
     """ISO-8601 to an aware datetime (naive values are taken as UTC)."""
     dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def money(value: Decimal | int | float | str) -> str:

@@ -4,9 +4,8 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-25
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'
@@ -81,7 +80,8 @@ def upgrade() -> None:
     with op.batch_alter_table('parcels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_parcels_shipment_id'), ['shipment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_parcels_shop_id'), ['shop_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_parcels_tracking_code'), ['tracking_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_parcels_tracking_code'), ['tracking_code'],
+                              unique=False)
 
 
 

@@ -4,9 +4,8 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-26
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'
@@ -62,16 +61,21 @@ def upgrade() -> None:
     op.add_column('parcels', sa.Column('tracker_id', sa.String(length=64), nullable=True))
     op.add_column('parcels', sa.Column('tracking_status', sa.String(length=24), nullable=True))
     op.add_column('parcels', sa.Column('tracking_events', sa.JSON(), nullable=True))
-    op.add_column('parcels', sa.Column('tracking_updated_at', sa.DateTime(timezone=True), nullable=True))
-    op.add_column('parcels', sa.Column('tracking_estimate', sa.DateTime(timezone=True), nullable=True))
-    op.add_column('parcels', sa.Column('tracking_checked_at', sa.DateTime(timezone=True), nullable=True))
-    op.add_column('parcels', sa.Column('tracking_moved_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('parcels',
+                  sa.Column('tracking_updated_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('parcels',
+                  sa.Column('tracking_estimate', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('parcels',
+                  sa.Column('tracking_checked_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('parcels',
+                  sa.Column('tracking_moved_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('parcels', sa.Column('signed_by', sa.String(length=255), nullable=True))
     op.create_index(op.f('ix_parcels_tracker_id'), 'parcels', ['tracker_id'], unique=False)
     op.add_column('shipments', sa.Column('tracking_status', sa.String(length=24), nullable=True))
     op.add_column('shipments', sa.Column('tracking_token', sa.String(length=43), nullable=True))
     op.add_column('shipments', sa.Column('delivery_proof', sa.JSON(), nullable=True))
-    op.create_index(op.f('ix_shipments_tracking_token'), 'shipments', ['tracking_token'], unique=True)
+    op.create_index(op.f('ix_shipments_tracking_token'), 'shipments', ['tracking_token'],
+                    unique=True)
 
 
 def downgrade() -> None:
