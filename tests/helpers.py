@@ -7,10 +7,12 @@ another.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import jwt
@@ -18,6 +20,7 @@ from sqlalchemy import text
 
 from orderflow.queue import outbox
 from orderflow.queue.calls import QUEUES
+from orderflow.sandbox.easypost.webhooks import signature
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 API_KEY, API_SECRET = "test-client-id", "test-client-secret-of-at-least-32-bytes"
@@ -149,3 +152,30 @@ def parcels(svc, shopify_id: int) -> list:
 def buys(carrier, rows) -> list[int]:
     counted = carrier.stats()["buys"]
     return [counted.get(row.carrier_shipment_id, 0) for row in rows]
+
+
+# --- the carrier's tracker webhooks ------------------------------------------------------------
+
+
+def post_event(base_url: str, event: dict, secret: str = CARRIER_WEBHOOK_SECRET, **headers):
+    body = json.dumps(event).encode()
+    return httpx.post(f"{base_url}/webhooks/easypost", content=body, headers={
+        "Content-Type": "application/json", "X-Hmac-Signature": signature(body, secret), **headers})
+
+
+def from_now(hours: float) -> str:
+    """A carrier timestamp `hours` from now, as EasyPost writes them."""
+    moment = datetime.now(UTC) + timedelta(hours=hours)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def tracker_event(code: str, status: str, at: str, updated_at: str, event_id: str | None = None,
+                  details: list | None = None) -> dict:
+    detail = {"object": "TrackingDetail", "status": status, "message": f"{status} scan",
+              "datetime": at, "tracking_location": {"city": "DALLAS", "state": "TX",
+                                                    "country": "US", "zip": "75261"}}
+    return {"object": "Event", "id": event_id or f"evt_{uuid.uuid4().hex}",
+            "description": "tracker.updated",
+            "result": {"object": "Tracker", "id": f"trk_{code}", "tracking_code": code,
+                       "carrier": "USPS", "status": status, "updated_at": updated_at,
+                       "tracking_details": details if details is not None else [detail]}}

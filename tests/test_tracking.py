@@ -10,8 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -26,12 +24,15 @@ from orderflow.sandbox.easypost.webhooks import signature
 from .helpers import (
     CARRIER_WEBHOOK_SECRET,
     drain,
+    from_now,
     fulfilments,
     get,
     orders_by_shopify_id,
     parcels,
     place,
+    post_event,
     session_token,
+    tracker_event,
     wait_for,
     worker_env,
 )
@@ -97,30 +98,6 @@ def mails(smtp_server) -> list:
 
 def subjects(smtp_server) -> list[str]:
     return [m["Subject"] for m in mails(smtp_server)]
-
-
-def post_event(base_url: str, event: dict, secret: str = CARRIER_WEBHOOK_SECRET, **headers):
-    body = json.dumps(event).encode()
-    return httpx.post(f"{base_url}/webhooks/easypost", content=body, headers={
-        "Content-Type": "application/json", "X-Hmac-Signature": signature(body, secret), **headers})
-
-
-def from_now(hours: float) -> str:
-    """A carrier timestamp `hours` from now, as EasyPost writes them."""
-    moment = datetime.now(UTC) + timedelta(hours=hours)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def tracker_event(code: str, status: str, at: str, updated_at: str, event_id: str | None = None,
-                  details: list | None = None) -> dict:
-    detail = {"object": "TrackingDetail", "status": status, "message": f"{status} scan",
-              "datetime": at, "tracking_location": {"city": "DALLAS", "state": "TX",
-                                                    "country": "US", "zip": "75261"}}
-    return {"object": "Event", "id": event_id or f"evt_{uuid.uuid4().hex}",
-            "description": "tracker.updated",
-            "result": {"object": "Tracker", "id": f"trk_{code}", "tracking_code": code,
-                       "carrier": "USPS", "status": status, "updated_at": updated_at,
-                       "tracking_details": details if details is not None else [detail]}}
 
 
 def test_a_parcel_travels_to_delivery_and_everyone_is_told_once(

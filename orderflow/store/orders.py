@@ -1,5 +1,5 @@
 """Persisting what Shopify told us about an order, its timeline, and the one place its state
-moves (`move`, through the table of fulfilment/order_states.py). Called inside a transaction."""
+moves (`move`, through the table of fulfilment/states/orders.py). Called inside a transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..db.models import Customer, LineItem, Order, OrderEvent, utcnow
 from ..fulfilment.states.orders import (
-    VALIDATING, IllegalTransition, OrderState, reached, transition,
+    VALIDATING,
+    IllegalTransition,
+    OrderState,
+    reached,
+    transition,
 )
 from ..fulfilment.types import FulfilmentPlan, OrderSnapshot, Verdict
 from ..fulfilment.validation import needs_shipping, validate_order
