@@ -54,18 +54,9 @@ OUTCOME_TRANSITIONS: Mapping[BatchOutcome, frozenset[BatchOutcome]] = MappingPro
 _BATCH = StateMachine("a batch", BatchState, BATCH_TRANSITIONS)
 _OUTCOME = StateMachine("a batch's order", BatchOutcome, OUTCOME_TRANSITIONS)
 
-
-def is_terminal(state: BatchState | str) -> bool:
-    return _BATCH.is_terminal(state)
-
-
-def can_transition(current: BatchState | str, new: BatchState | str) -> bool:
-    return _BATCH.can_transition(current, new)
-
-
-def transition(current: BatchState | str, new: BatchState | str) -> BatchState:
-    """`new` if the table allows the move, else raise IllegalTransition."""
-    return _BATCH.transition(current, new)
+is_terminal = _BATCH.is_terminal
+can_transition = _BATCH.can_transition
+transition = _BATCH.transition
 
 
 def is_final_outcome(outcome: BatchOutcome | str | None) -> bool:

@@ -45,15 +45,6 @@ UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.QUEUED)
 
 _MACHINE = StateMachine("a webhook delivery", DeliveryStatus, TRANSITIONS)
 
-
-def is_terminal(state: DeliveryStatus | str) -> bool:
-    return _MACHINE.is_terminal(state)
-
-
-def can_transition(current: DeliveryStatus | str, new: DeliveryStatus | str) -> bool:
-    return _MACHINE.can_transition(current, new)
-
-
-def transition(current: DeliveryStatus | str, new: DeliveryStatus | str) -> DeliveryStatus:
-    """`new` if the table allows the move, else raise IllegalTransition."""
-    return _MACHINE.transition(current, new)
+is_terminal = _MACHINE.is_terminal
+can_transition = _MACHINE.can_transition
+transition = _MACHINE.transition

@@ -51,15 +51,6 @@ TOLD_OR_TELLING = (NoticeState.PENDING, NoticeState.SENDING, NoticeState.SENT)
 
 _MACHINE = StateMachine("a notice", NoticeState, TRANSITIONS)
 
-
-def is_terminal(state: NoticeState | str) -> bool:
-    return _MACHINE.is_terminal(state)
-
-
-def can_transition(current: NoticeState | str, new: NoticeState | str) -> bool:
-    return _MACHINE.can_transition(current, new)
-
-
-def transition(current: NoticeState | str, new: NoticeState | str) -> NoticeState:
-    """`new` if the table allows the move, else raise IllegalTransition."""
-    return _MACHINE.transition(current, new)
+is_terminal = _MACHINE.is_terminal
+can_transition = _MACHINE.can_transition
+transition = _MACHINE.transition

@@ -78,22 +78,9 @@ SHIPPING_WALK = (OrderState.LABEL_BOUGHT, OrderState.FULFILLED, OrderState.IN_TR
 
 _MACHINE = StateMachine("an order", OrderState, TRANSITIONS)
 
-
-def is_terminal(state: OrderState | str) -> bool:
-    return _MACHINE.is_terminal(state)
-
-
-def can_transition(current: OrderState | str, new: OrderState | str) -> bool:
-    return _MACHINE.can_transition(current, new)
-
-
-def transition(current: OrderState | str, new: OrderState | str) -> OrderState:
-    """Return `new` as an OrderState if the table allows the move, else raise IllegalTransition.
-
-    States may be given as enum members or their stored string values; an unknown value
-    raises ValueError.
-    """
-    return _MACHINE.transition(current, new)
+is_terminal = _MACHINE.is_terminal
+can_transition = _MACHINE.can_transition
+transition = _MACHINE.transition
 
 
 def reached(current: OrderState | str, new: OrderState | str) -> bool:

@@ -53,15 +53,6 @@ NOT_LIVE = (ShipmentState.VOIDED, ShipmentState.EXCEPTION)
 
 _MACHINE = StateMachine("a shipment", ShipmentState, TRANSITIONS)
 
-
-def is_terminal(state: ShipmentState | str) -> bool:
-    return _MACHINE.is_terminal(state)
-
-
-def can_transition(current: ShipmentState | str, new: ShipmentState | str) -> bool:
-    return _MACHINE.can_transition(current, new)
-
-
-def transition(current: ShipmentState | str, new: ShipmentState | str) -> ShipmentState:
-    """`new` if the table allows the move, else raise IllegalTransition."""
-    return _MACHINE.transition(current, new)
+is_terminal = _MACHINE.is_terminal
+can_transition = _MACHINE.can_transition
+transition = _MACHINE.transition
