@@ -304,7 +304,7 @@ class Label:
 
 @dataclass(frozen=True)
 class TrackingEvent:
-    status: str  # our tracking vocabulary (integrations.easypost.statuses.TrackingStatus)
+    status: str  # our tracking vocabulary (fulfilment.tracking_status.TrackingStatus)
     message: str
     at: datetime | None
     city: str | None = None

@@ -94,9 +94,8 @@ def _finish(svc, batch_id: int) -> None:
     with svc.db.session() as s, s.begin():
         batch = s.scalar(select(Batch).where(Batch.id == batch_id).with_for_update())
         if batch.state != BatchState.DONE:
-            # Not through the table: a batch whose job failed for good before it ran (its first
-            # step failed) ends here queued, a move the table does not have.
-            batch.state, batch.finished_at = BatchState.DONE.value, utcnow()
+            batch.state = batch_states.transition(batch.state, BatchState.DONE).value
+            batch.finished_at = utcnow()
 
 
 def _ship_safely(svc, batch_id: int, shop_id: int,

@@ -13,6 +13,7 @@ from ..db.models import Alert, Notice, Order, Shipment, ShopSettings
 from ..fulfilment import tracking as tk
 from ..fulfilment.notices import alert_for, notices_for
 from ..fulfilment.shop_settings import read_settings
+from ..fulfilment.states.shipments import ShipmentState
 from .orders import record
 
 
@@ -28,7 +29,7 @@ def plan(s, shipment: Shipment, order: Order, shipped: bool = False) -> list[Not
     events = _events(shipment)
     have = {(n.channel, n.kind)
             for n in s.scalars(select(Notice).where(Notice.shipment_id == shipment.id))}
-    live = shipment.shopify_fulfillment_id is not None and shipment.state == "fulfilled"
+    live = shipment.shopify_fulfillment_id is not None and shipment.state == ShipmentState.FULFILLED
     wanted = notices_for(status, events, live=live, email=order.email, shipped=shipped,
                          email_kinds=lambda: settings_for(s, order).emails.customer)
     detail = _detail(shipment, events)

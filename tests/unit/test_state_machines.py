@@ -170,7 +170,8 @@ def test_a_delivery_goes_back_to_pending_only_from_queued_and_finishes_once():
 def test_a_batch_runs_again_after_a_killed_run_and_ends_once():
     assert batch_states.transition("queued", "running") is BatchState.RUNNING
     assert batch_states.can_transition("running", "running")
-    assert not batch_states.can_transition("queued", "done")
+    assert batch_states.can_transition("queued", "done")  # its job failed for good before it ran
+    assert not batch_states.can_transition("done", "running")
     assert batch_states.is_terminal("done")
 
 

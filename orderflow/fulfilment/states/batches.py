@@ -36,7 +36,8 @@ class BatchOutcome(StrEnum):
 
 BATCH_TRANSITIONS: Mapping[BatchState, frozenset[BatchState]] = MappingProxyType(
     {
-        BatchState.QUEUED: frozenset({BatchState.RUNNING}),
+        # A batch whose job failed for good before its first step ran ends without running.
+        BatchState.QUEUED: frozenset({BatchState.RUNNING, BatchState.DONE}),
         BatchState.RUNNING: frozenset({BatchState.RUNNING, BatchState.DONE}),
         BatchState.DONE: frozenset(),
     }

@@ -1,15 +1,8 @@
-"""EasyPost's tracking vocabulary, mapped to ours (`fulfilment/tracking_status.py`).
-
-`shopify_company` and `tracking_url` live in `fulfilment/carrier_names.py` and are re-exported
-only for integrations/shopify/operations.py until it imports them from there.
-"""
+"""EasyPost's tracking vocabulary, mapped to ours (`fulfilment/tracking_status.py`)."""
 
 from __future__ import annotations
 
-from ...fulfilment.carrier_names import shopify_company, tracking_url
 from ...fulfilment.tracking_status import TrackingStatus
-
-__all__ = ["shopify_company", "status_from_easypost", "tracking_url"]
 
 _FROM_EASYPOST = {
     "unknown": TrackingStatus.UNKNOWN,

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from ...fulfilment.carrier_names import shopify_company, tracking_url
 from ...fulfilment.types import OrderSnapshot
 from .. import json_readers as read
-from ..easypost.statuses import shopify_company, tracking_url
 from . import queries
 from .admin import ShopifyAdmin
 from .errors import ShopifyUserError
