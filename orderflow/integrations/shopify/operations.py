@@ -76,11 +76,9 @@ def webhook_subscriptions(admin: ShopifyAdmin, domain: str, token: str) -> set[t
 
 def create_webhook_subscription(admin: ShopifyAdmin, domain: str, token: str, topic: str,
                                 uri: str) -> None:
-    result = admin.graphql(domain, token, queries.WEBHOOK_SUBSCRIPTION_CREATE, {
+    _mutate(admin, domain, token, queries.WEBHOOK_SUBSCRIPTION_CREATE, {
         "topic": topic, "webhookSubscription": {"uri": uri, "format": "JSON"},
-    })["webhookSubscriptionCreate"]
-    if result.get("userErrors"):
-        raise ShopifyUserError(f"the {topic} subscription", result["userErrors"])
+    }, "webhookSubscriptionCreate", f"the {topic} subscription")
 
 
 # --- orders ------------------------------------------------------------------------------------
@@ -166,30 +164,24 @@ def create_fulfilment(admin: ShopifyAdmin, domain: str, token: str, fulfillment_
         "trackingInfo": tracking,
         "notifyCustomer": notify_customer,
     }
-    result = admin.graphql(domain, token, queries.FULFILLMENT_CREATE,
-                           {"fulfillment": request})["fulfillmentCreate"]
-    if result["userErrors"]:
-        raise ShopifyUserError("the fulfilment", result["userErrors"])
+    result = _mutate(admin, domain, token, queries.FULFILLMENT_CREATE, {"fulfillment": request},
+                     "fulfillmentCreate", "the fulfilment")
     return result["fulfillment"]["id"]
 
 
 def update_tracking(admin: ShopifyAdmin, domain: str, token: str, fulfilment_id: str,
                     tracking: dict, notify_customer: bool = False) -> None:
-    result = admin.graphql(domain, token, queries.FULFILLMENT_TRACKING_INFO_UPDATE, {
+    _mutate(admin, domain, token, queries.FULFILLMENT_TRACKING_INFO_UPDATE, {
         "fulfillmentId": fulfilment_id, "trackingInfoInput": tracking,
         "notifyCustomer": notify_customer,
-    })["fulfillmentTrackingInfoUpdate"]
-    if result["userErrors"]:
-        raise ShopifyUserError("the tracking", result["userErrors"])
+    }, "fulfillmentTrackingInfoUpdate", "the tracking")
 
 
 def cancel_fulfilment(admin: ShopifyAdmin, domain: str, token: str, fulfilment_id: str) -> None:
     """Cancel the fulfilment; one Shopify reports cancelled already is no error."""
-    result = admin.graphql(domain, token, queries.FULFILLMENT_CANCEL,
-                           {"id": fulfilment_id})["fulfillmentCancel"]
-    cancelled = (result.get("fulfillment") or {}).get("status") == "CANCELLED"
-    if result["userErrors"] and not cancelled:
-        raise ShopifyUserError("to cancel the fulfilment", result["userErrors"])
+    _mutate(admin, domain, token, queries.FULFILLMENT_CANCEL, {"id": fulfilment_id},
+            "fulfillmentCancel", "to cancel the fulfilment",
+            accept=lambda r: (r.get("fulfillment") or {}).get("status") == "CANCELLED")
 
 
 # --- fulfilment events -------------------------------------------------------------------------
@@ -212,8 +204,16 @@ def fulfilment_events(admin: ShopifyAdmin, domain: str, token: str,
 
 def create_fulfilment_event(admin: ShopifyAdmin, domain: str, token: str, event: dict) -> str:
     """Tell Shopify the tracking news `event` (a FulfillmentEventInput); the event's gid."""
-    result = admin.graphql(domain, token, queries.FULFILLMENT_EVENT_CREATE,
-                           {"fulfillmentEvent": event})["fulfillmentEventCreate"]
-    if result["userErrors"]:
-        raise ShopifyUserError("the event", result["userErrors"])
+    result = _mutate(admin, domain, token, queries.FULFILLMENT_EVENT_CREATE,
+                     {"fulfillmentEvent": event}, "fulfillmentEventCreate", "the event")
     return result["fulfillmentEvent"]["id"]
+
+
+def _mutate(admin: ShopifyAdmin, domain: str, token: str, query: str, variables: dict,
+            field: str, what: str, accept=lambda result: False) -> dict:
+    """Send the mutation and return its `field`; its userErrors raise ShopifyUserError (naming
+    `what` was refused) unless `accept(result)` says the outcome is what we wanted anyway."""
+    result = admin.graphql(domain, token, query, variables)[field]
+    if result.get("userErrors") and not accept(result):
+        raise ShopifyUserError(what, result["userErrors"])
+    return result
