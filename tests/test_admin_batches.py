@@ -146,6 +146,9 @@ def test_a_batch_run_again_or_after_its_worker_was_killed_buys_no_label_twice(
         worker.wait()
         carrier.clear_faults()
     assert batch_row(svc, batch_id).state == "running"
+    # The killed run's buy may still be under way at the carrier (its 1.5 s latency outlasts the
+    # test's 1 s lease; a real lease outlasts the job's timeout): let it land, then the lease end.
+    wait_for(lambda: not carrier.store.purchasing, "the killed run's purchase at the carrier")
     time.sleep(svc.settings.PURCHASE_LEASE_SECONDS)  # the killed run's purchase lease runs out
     with app.app_context():
         buy_batch(batch_id)
