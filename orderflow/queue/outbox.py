@@ -38,7 +38,10 @@ def dispatch(svc, batch: int | None = None) -> int:
         if not enqueue(svc, calls, f"outbox: {len(ids)} deliveries wait for the queue"):
             s.rollback()
             return 0
-        s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
+        # Only rows still pending: where rows are not locked (SQLite), a job may have finished
+        # its delivery already, and `done` must never become `queued` again.
+        s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids),
+                                                WebhookDelivery.status == DeliveryStatus.PENDING)
                   .values(status=DeliveryStatus.QUEUED.value, queued_at=utcnow()))
     return len(ids)
 
@@ -58,7 +61,8 @@ def sweep(svc) -> int:
         lost = [i for i in ids if job_id(i) not in running]
         fresh = [i for i in ids if job_id(i) in running]
         if lost:
-            s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(lost))
+            s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(lost),
+                                                    WebhookDelivery.status == DeliveryStatus.QUEUED)
                       .values(status=DeliveryStatus.PENDING.value))
         if fresh:
             s.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(fresh))
